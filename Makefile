@@ -1,0 +1,33 @@
+# Two commands do all set-up on a fresh machine with python3 and make:
+#   make demo   – create .venv, install, run the main job end to end
+#   make test   – create .venv, install with test extras, run the tests
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint templates bench clean
+
+$(BIN)/xltool: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/xltool
+
+demo: $(BIN)/xltool
+	$(BIN)/xltool demo --out demo-output --force
+
+test: $(BIN)/xltool
+	$(BIN)/ruff check .
+	$(BIN)/pytest xltool tests
+
+lint: $(BIN)/xltool
+	$(BIN)/ruff check .
+
+templates: $(BIN)/xltool
+	$(BIN)/python -m xltool.template_refresh
+
+bench: $(BIN)/xltool
+	$(BIN)/python bench/bench_check.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache

@@ -1,0 +1,85 @@
+"""The official formats, declared once as data.
+
+>>> from xltool.spec import format_for_year
+>>> fmt = format_for_year(2025)
+>>> fmt.id, len(fmt.cells), len(fmt.table("sec3").rows)
+('2021', 200, 25)
+>>> format_for_year(2020).id
+'2019'
+"""
+
+from __future__ import annotations
+
+from .types import (
+    AtLeastRelation,
+    BalanceRelation,
+    CellDef,
+    Column,
+    Format,
+    Kind,
+    Row,
+    Section,
+    Style,
+    SumRelation,
+    Table,
+)
+from .v2019 import V2019
+from .v2021 import V2021
+
+FORMATS: dict[str, Format] = {V2019.id: V2019, V2021.id: V2021}
+
+FIRST_YEAR = 2019
+LAST_YEAR = 2100
+
+
+class SpecError(ValueError):
+    """A format/year request that the official formats do not allow (message in Chinese)."""
+
+
+def get_format(format_id: str | int) -> Format:
+    fid = str(format_id).strip()
+    if fid not in FORMATS:
+        raise SpecError(f"未知的报告格式“{fid}”：只支持 2019（国办公开办函〔2019〕60号）和 2021（国办公开办函〔2021〕30号）。")
+    return FORMATS[fid]
+
+
+def check_year(year: int) -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise SpecError(f"年度 {year} 不在支持范围内：年度报告格式适用于 {FIRST_YEAR} 年及以后的报告年度。")
+    return year
+
+
+def format_for_year(year: int, override: str | int | None = None) -> Format:
+    """≤2020 → V2019, ≥2021 → V2021; an explicit override must still fit the year."""
+    check_year(year)
+    if override is None:
+        return V2019 if year <= 2020 else V2021
+    fmt = get_format(override)
+    first, _last = fmt.years
+    if year < first:
+        raise SpecError(
+            f"{year} 年度不能使用 {fmt.id} 格式（{fmt.document}），该格式自 {first} 年度起适用。"
+        )
+    return fmt
+
+
+__all__ = [
+    "FORMATS",
+    "V2019",
+    "V2021",
+    "AtLeastRelation",
+    "BalanceRelation",
+    "CellDef",
+    "Column",
+    "Format",
+    "Kind",
+    "Row",
+    "Section",
+    "SpecError",
+    "Style",
+    "SumRelation",
+    "Table",
+    "check_year",
+    "format_for_year",
+    "get_format",
+]

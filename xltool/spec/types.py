@@ -1,0 +1,280 @@
+"""Building blocks of a declared report format.
+
+A format is pure data: tables with rows and columns (each with its official label and
+stable key), plus declarative sum/balance rules. Everything else (template layout,
+reading, validation, consolidation) is derived from these objects, so no official label
+or relation is typed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+
+
+class Kind(str, Enum):
+    """Value domain of one cell (official-format.md §6.1 item 5)."""
+
+    COUNT = "count"  # integer >= 0
+    SIGNED = "signed"  # integer, may be negative (V2019 本年增/减)
+    AMOUNT = "amount"  # decimal >= 0, money
+
+
+class Style(str, Enum):
+    """How a table is drawn; the layout module knows one drawing per style."""
+
+    GRID = "grid"  # section 二 sub-table: caption, 信息内容 header, label column + values
+    MATRIX = "matrix"  # section 三: row tree x column tree
+    FLAT = "flat"  # section 四: the row groups laid out side by side in one data row
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: Kind = Kind.COUNT
+    unit: str | None = None  # e.g. "万元" for amounts
+    groups: tuple[str, ...] = ()  # header labels above this column, outermost first
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    groups: tuple[str, ...] = ()  # group labels left of this row, outermost first
+
+
+@dataclass(frozen=True)
+class ColumnTotal:
+    """In every row, ``target`` column = sum of ``parts`` columns."""
+
+    code: str
+    target: str
+    parts: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class RowTotal:
+    """In every column, ``target`` row = sum of ``parts`` rows."""
+
+    code: str
+    target: str
+    parts: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Balance:
+    """In every column, sum of ``left`` rows = sum of ``right`` rows (the 勾稽 identity)."""
+
+    code: str
+    left: tuple[str, ...]
+    right: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class AtLeast:
+    """Heuristic: in every row, column ``big`` >= column ``small`` (a warning, not an error)."""
+
+    code: str
+    big: str
+    small: str
+    description: str
+
+
+TableRule = ColumnTotal | RowTotal | Balance | AtLeast
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # e.g. "sec2.art20_1", "sec3", "sec4"
+    section: str  # section key: "sec2" / "sec3" / "sec4"
+    style: Style
+    caption: str  # sub-table caption (sec2) or the section heading
+    rows: tuple[Row, ...]
+    columns: tuple[Column, ...]
+    header_first: str = ""  # top-left header text (信息内容 / the 勾稽 note)
+    column_root: str = ""  # label spanning all value columns (申请人情况)
+    rules: tuple[TableRule, ...] = ()
+
+    def row(self, key: str) -> Row:
+        return next(r for r in self.rows if r.key == key)
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+    def cell_key(self, row: str, col: str) -> str:
+        return f"{self.key}.{row}.{col}"
+
+
+@dataclass(frozen=True)
+class CellDef:
+    """One value cell of a format, addressed by its stable key."""
+
+    key: str
+    table: Table
+    row: Row
+    column: Column
+
+    @property
+    def kind(self) -> Kind:
+        return self.column.kind
+
+    @property
+    def short_label(self) -> str:
+        """Row label · column label, as a clerk would name the cell."""
+        return f"{self.row.label}·{self.column.label}"
+
+
+@dataclass(frozen=True)
+class SumRelation:
+    """Cell-level rule: value(target) = Σ value(parts)."""
+
+    code: str
+    target: str
+    parts: tuple[str, ...]
+    description: str
+    formula: bool = True  # the template computes ``target`` with a formula
+
+
+@dataclass(frozen=True)
+class BalanceRelation:
+    """Cell-level rule: Σ left = Σ right."""
+
+    code: str
+    left: tuple[str, ...]
+    right: tuple[str, ...]
+    description: str
+    column: str  # column key the identity is stated for
+
+
+@dataclass(frozen=True)
+class AtLeastRelation:
+    code: str
+    big: str
+    small: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # sec1 .. sec6
+    heading: str
+    narrative: bool
+
+
+@dataclass(frozen=True)
+class Format:
+    """One official format (V2019 or V2021)."""
+
+    id: str  # "2019" / "2021"
+    name: str
+    document: str
+    years: tuple[int, int | None]  # first and last report year it is meant for
+    sections: tuple[Section, ...]
+    tables: tuple[Table, ...]
+    detect_labels: tuple[str, ...] = ()  # labels that only this format has (§4)
+    meta: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    def tables_of(self, section: str) -> tuple[Table, ...]:
+        return tuple(t for t in self.tables if t.section == section)
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+    @cached_property
+    def cells(self) -> dict[str, CellDef]:
+        """All value cells in reading order (table, row, column)."""
+        out: dict[str, CellDef] = {}
+        for t in self.tables:
+            for r in t.rows:
+                for c in t.columns:
+                    k = t.cell_key(r.key, c.key)
+                    out[k] = CellDef(k, t, r, c)
+        return out
+
+    @cached_property
+    def sums(self) -> tuple[SumRelation, ...]:
+        out: list[SumRelation] = []
+        for t in self.tables:
+            for rule in t.rules:
+                if isinstance(rule, ColumnTotal):
+                    for r in t.rows:
+                        out.append(
+                            SumRelation(
+                                rule.code,
+                                t.cell_key(r.key, rule.target),
+                                tuple(t.cell_key(r.key, p) for p in rule.parts),
+                                rule.description,
+                            )
+                        )
+                elif isinstance(rule, RowTotal):
+                    for c in t.columns:
+                        out.append(
+                            SumRelation(
+                                rule.code,
+                                t.cell_key(rule.target, c.key),
+                                tuple(t.cell_key(p, c.key) for p in rule.parts),
+                                rule.description,
+                            )
+                        )
+        return tuple(out)
+
+    @cached_property
+    def balances(self) -> tuple[BalanceRelation, ...]:
+        out: list[BalanceRelation] = []
+        for t in self.tables:
+            for rule in t.rules:
+                if isinstance(rule, Balance):
+                    for c in t.columns:
+                        out.append(
+                            BalanceRelation(
+                                rule.code,
+                                tuple(t.cell_key(r, c.key) for r in rule.left),
+                                tuple(t.cell_key(r, c.key) for r in rule.right),
+                                rule.description,
+                                c.key,
+                            )
+                        )
+        return tuple(out)
+
+    @cached_property
+    def at_least(self) -> tuple[AtLeastRelation, ...]:
+        out: list[AtLeastRelation] = []
+        for t in self.tables:
+            for rule in t.rules:
+                if isinstance(rule, AtLeast):
+                    for r in t.rows:
+                        out.append(
+                            AtLeastRelation(
+                                rule.code,
+                                t.cell_key(r.key, rule.big),
+                                t.cell_key(r.key, rule.small),
+                                rule.description,
+                            )
+                        )
+        return tuple(out)
+
+    @cached_property
+    def formulas(self) -> dict[str, SumRelation]:
+        """Cells the template computes, each with the one relation its formula uses.
+
+        A cell that is the target of two relations (the 总计 corner of 表三) takes the
+        first declared; validation still checks both.
+        """
+        out: dict[str, SumRelation] = {}
+        for rel in self.sums:
+            if rel.formula and rel.target not in out:
+                out[rel.target] = rel
+        return out
+
+    @cached_property
+    def input_keys(self) -> tuple[str, ...]:
+        """Value cells the agency types in (every cell that is not a formula)."""
+        return tuple(k for k in self.cells if k not in self.formulas)
