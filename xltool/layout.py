@@ -15,6 +15,7 @@ typed per format: each table style has one drawing rule.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -452,19 +453,25 @@ def layout_for(fmt: Format) -> Layout:
     return Layout(fmt, sheets, info, text, address, info_addr, text_addr)
 
 
-def compute_cached(lay: Layout, numbers: dict[str, object]) -> dict[tuple[str, str], object]:
+def compute_cached(
+    lay: Layout, numbers: dict[str, object], overrides: dict[str, object] | None = None
+) -> dict[tuple[str, str], object]:
     """Values every formula of the template shows for the given inputs.
 
     Mirrors the spreadsheet's own arithmetic: blank and text count as 0 in SUM, text and
     negatives count as problems in the status cell. Used to write correct cached values,
     so a viewer that does not recalculate shows the right numbers and texts.
+    ``overrides`` are constants standing where a formula should be (a typed-over total):
+    other formulas and checks then see the constant, as a spreadsheet would.
     """
 
     def as_num(x: object) -> float:
         return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else 0.0
 
+    overrides = overrides or {}
     vals: dict[str, float] = {k: as_num(numbers.get(k)) for k in lay.fmt.input_keys}
-    pending = dict(lay.fmt.formulas)  # the 表三 corner depends on other formulas
+    vals.update({k: as_num(v) for k, v in overrides.items()})
+    pending = {k: r for k, r in lay.fmt.formulas.items() if k not in overrides}  # 表三 corner depends on formulas
     while pending:
         progressed = False
         for key, rel in list(pending.items()):
@@ -476,12 +483,27 @@ def compute_cached(lay: Layout, numbers: dict[str, object]) -> dict[tuple[str, s
             raise ValueError(f"circular formulas: {sorted(pending)}")
     out: dict[tuple[str, str], object] = {}
     for key in lay.fmt.formulas:
+        if key in overrides:
+            continue
         sheet, addr = lay.address[key]
         out[(sheet, addr)] = _num(vals[key])
+
+    def operand(k: str) -> float | None:
+        """A cell as ``+`` sees it: numeric text is coerced, other text is #VALUE! (None)."""
+        raw = overrides[k] if k in overrides else (numbers.get(k) if k not in lay.fmt.formulas else None)
+        if isinstance(raw, str):
+            return _coerce_text(raw)
+        return vals[k]
+
     for sh in lay.sheets.values():
         bad = 0
         for c in sh.checks:
-            ok = sum(vals[k] for k in c.relation.left) == sum(vals[k] for k in c.relation.right)
+            left = [operand(k) for k in c.relation.left]
+            right = [operand(k) for k in c.relation.right]
+            if None in left or None in right:
+                out[(sh.name, c.addr)] = VALUE_ERROR  # not "不平衡", so the status does not count it
+                continue
+            ok = sum(left) == sum(right)  # type: ignore[arg-type]
             out[(sh.name, c.addr)] = CHECK_OK if ok else CHECK_BAD
             bad += not ok
         if sh.status:
@@ -490,11 +512,28 @@ def compute_cached(lay: Layout, numbers: dict[str, object]) -> dict[tuple[str, s
             for v in sh.values:
                 if not (r0 <= v.row <= r1 and c0 <= v.col <= c1):
                     continue
-                raw = numbers.get(v.key) if v.addr not in sh.formulas else vals[v.key]
+                if v.key in overrides:
+                    raw = overrides[v.key]
+                else:
+                    raw = numbers.get(v.key) if v.addr not in sh.formulas else vals[v.key]
                 if isinstance(raw, str) or (isinstance(raw, (int, float)) and raw < 0):
                     bad += 1
             out[(sh.name, sh.status.addr)] = STATUS_OK if bad == 0 else f"尚有{bad}处问题，请查看标红单元格"
     return out
+
+
+VALUE_ERROR = "#VALUE!"
+# Text that LibreOffice (en/zh locale) converts to a number in arithmetic such as A1+A2:
+# ASCII digits with optional sign, thousands commas, decimals, exponent and outer spaces.
+# Measured: ' 12', '1,000', '1e3', '+4', '-3' convert; '１２', '0x10', ' ', '/' give #VALUE!.
+_NUMERIC_TEXT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?|[+-]?\.\d+(?:[eE][+-]?\d+)?")
+
+
+def _coerce_text(s: str) -> float | None:
+    t = s.strip(" ")
+    if not t.isascii() or not _NUMERIC_TEXT.fullmatch(t):
+        return None
+    return float(t.replace(",", ""))
 
 
 def _num(x: float) -> int | float:
