@@ -82,7 +82,8 @@ def plain_workbook(path: Path, rows: list[list[object]] | None = None) -> Path:
 
 def not_a_zip(d: Path) -> Path:
     p = d / "not_a_zip.xlsx"
-    p.write_bytes(bytes(random.Random(1).randrange(256) for _ in range(3000)).replace(b"PK", b"pk"))
+    rng = random.Random(1)
+    p.write_bytes(bytes(rng.randrange(256) for _ in range(3000)).replace(b"PK", b"pk"))
     return p
 
 

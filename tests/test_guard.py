@@ -119,11 +119,11 @@ def test_whole_corpus_through_read_many(corpus: dict[str, Path]) -> None:
 def test_timeout_and_memory_limit_cost_one_file(corpus: dict[str, Path], tmp_path: Path) -> None:
     good = hostile.plain_workbook(tmp_path / "good.xlsx")
     big = hostile.dense_zip_bomb(tmp_path, cells=1_000_000)  # ~20 MB of XML, 1 M cells
-    loose = GuardLimits(max_ratio=10_000, max_cells=10_000_000, max_member_bytes=100 << 20, max_total_bytes=200 << 20)
-    res = list(read_many([good, big, good], workers=1, timeout=0.05, limits=loose))
+    loose = GuardLimits(max_ratio=10_000, max_cells=10_000_000, max_rows=100_000, max_member_bytes=100 << 20, max_total_bytes=200 << 20)
+    res = list(read_many([good, big, good], workers=1, timeout=0.05, limits=loose, isolate=True))
     assert [r.status for r in res] == ["ok", "unreadable", "ok"]
     assert res[1].findings[0].code == "FILE_TIMEOUT" and "超时" in res[1].error
-    res = list(read_many([big, good], workers=1, memory_mb=64, limits=loose))
+    res = list(read_many([big, good], workers=1, memory_mb=64, limits=loose, isolate=True))
     assert res[0].status == "unreadable" and res[0].findings[0].code in ("FILE_MEMORY", "FILE_CRASHED", "FILE_PARSE_ERROR")
     assert res[1].status == "ok"
 

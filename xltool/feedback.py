@@ -89,6 +89,11 @@ def _info(report: AgencyReport) -> dict[str, str]:
     return {k: v for k, v in info.items() if v}
 
 
+def _lines(text: str, width: float) -> int:
+    units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return max(1, -(-units // max(1, int(width) - 2)))
+
+
 def _findings_sheet(
     wb: Any,
     findings: Sequence[Finding],
@@ -131,6 +136,7 @@ def _findings_sheet(
     for j, h in enumerate(headers):
         ws.write(r0, j, h, head)
     order = sorted(findings, key=lambda x: _sev(x) is not Severity.ERROR)
+    widths = [23, 6, 18, 34, 14, 10, 10, 90]
     for i, f in enumerate(order, 1):
         r = r0 + i
         sev = _sev(f)
@@ -154,7 +160,9 @@ def _findings_sheet(
                 ws.write(r, c, "", wrap)
         for j, val in enumerate((f.row, f.column, f.expected, f.actual, f.message), c + 1):
             ws.write(r, j, "" if val is None else val, wrap)
-    widths = [20, 6, 18, 34, 14, 10, 10, 90]
+        # xlsxwriter cannot auto-fit wrapped rows: size them from the text (a CJK char ≈ 2 width units)
+        lines = max(_lines(f.message, widths[-1]), _lines(f.row or "", widths[-5]), 1)
+        ws.set_row(r, 15 * lines)
     if not is_template:
         widths.insert(3, 16)
     for j, w in enumerate(widths):
@@ -162,6 +170,10 @@ def _findings_sheet(
     if order:
         ws.autofilter(r0, 0, r0 + len(order), len(headers) - 1)
     ws.freeze_panes(r0 + 1, 0)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(r0)
     ws.activate()
     ws.set_first_sheet()
 

@@ -1035,3 +1035,31 @@ def write_templates(
             )
         )
     return written
+
+
+def carry_over_prefill(fmt: Format, previous: Any, agency: str, year: int) -> dict[str, Any]:
+    """``write_workbook`` arguments that prefill 上年结转 from last year's 结转下年度继续办理.
+
+    ``previous`` is a ``previous.PreviousData``. The cells stay editable; each gets a comment
+    saying where the number came from. An agency missing from last year's data gets an
+    empty row and a comment asking it to fill the row itself.
+    """
+    last = previous.get(agency)
+    source = "、".join(Path(s).name for s in previous.sources[:2]) or "上年数据"
+    values: dict[str, object] = {}
+    notes: dict[str, str] = {}
+    pairs = fmt.carry_over
+    for this_key, prev_key, _rule in pairs:
+        if this_key in fmt.formulas:
+            continue
+        if last is not None and prev_key in last:
+            values[this_key] = last[prev_key]
+            cell = fmt.cells[prev_key]
+            notes[this_key] = (
+                f"已按上年数据预填：取自《{source}》中本单位 {year - 1} 年度“{cell.row.label}·{cell.column.label}”"
+                f"（{last[prev_key]}）。如与实际不符，请据实修改并在“六、其他需要报告的事项”中说明。"
+            )
+    if last is None and pairs:
+        first = next(k for k, _p, _r in pairs if k not in fmt.formulas)
+        notes[first] = f"上年数据（《{source}》）中没有本单位，本行未预填，请据实填写上年结转数量。"
+    return {"values": values, "prefill_notes": notes}

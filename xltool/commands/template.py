@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..cli import UsageError
+from ..previous import PreviousData, PreviousError, load_previous
 from ..roster import RosterEntry, RosterError, normalize_name, read_roster
 from ..spec import FORMATS, Format, SpecError
-from ..template import DEFAULT_PASSWORD, TemplateError, plan_templates, resolve_format, write_templates
+from ..template import (
+    DEFAULT_PASSWORD,
+    TemplateError,
+    carry_over_prefill,
+    plan_templates,
+    resolve_format,
+    write_templates,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -63,6 +71,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=Path("."), metavar="文件夹", help="输出文件夹（默认当前文件夹）"
     )
     p.add_argument("--force", action="store_true", help="覆盖已经存在的同名文件")
+    p.add_argument(
+        "--previous",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="上年数据",
+        help="上年汇总表（xltool combine 生成）或上年各单位报表（文件或文件夹）：据此预填各单位的"
+        "“二、上年结转政府信息公开申请数量”（取上年“四、结转下年度继续办理”），可修改",
+    )
 
 
 @dataclass
@@ -75,6 +92,7 @@ class TemplateRequest:
     password: str
     out: Path
     force: bool
+    previous: PreviousData | None = None
 
 
 def collect(args: argparse.Namespace) -> TemplateRequest:
@@ -98,7 +116,17 @@ def collect(args: argparse.Namespace) -> TemplateRequest:
         e = RosterEntry(name.strip())
         by_name[normalize_name(name)] = e
         agencies.append(e)
-    req = TemplateRequest(args.year, fmt, agencies, args.password, args.out, args.force)
+    previous = None
+    if args.previous:
+        try:
+            previous = load_previous(args.previous)
+        except PreviousError as e:
+            raise UsageError(str(e)) from None
+        if previous.year is not None and previous.year != args.year - 1:
+            raise UsageError(
+                f"上年数据是 {previous.year} 年度的，而模板是 {args.year} 年度：请提供 {args.year - 1} 年度的汇总表或报表。"
+            )
+    req = TemplateRequest(args.year, fmt, agencies, args.password, args.out, args.force, previous)
     try:
         plan_templates(req.out, req.year, req.agencies or None, overwrite=req.force)
     except TemplateError as e:
@@ -108,8 +136,22 @@ def collect(args: argparse.Namespace) -> TemplateRequest:
 
 def run(args: argparse.Namespace) -> int:
     req = collect(args)
+    per_agency = None
+    missing: list[str] = []
+    if req.previous is not None:
+
+        def per_agency(entry: RosterEntry | None) -> dict:
+            if entry is None:
+                return {}
+            kw = carry_over_prefill(req.fmt, req.previous, entry.name, req.year)  # type: ignore[arg-type]
+            if not kw["values"]:
+                missing.append(entry.name)
+            return kw
+
     try:
-        paths = write_templates(req.out, req.year, req.fmt, req.agencies or None, req.password, req.force)
+        paths = write_templates(
+            req.out, req.year, req.fmt, req.agencies or None, req.password, req.force, per_agency=per_agency
+        )
     except (TemplateError, SpecError) as e:
         raise UsageError(str(e)) from None
     except OSError as e:
@@ -121,6 +163,14 @@ def run(args: argparse.Namespace) -> int:
         pw = "无密码"
     else:
         pw = ("默认密码" if req.password == DEFAULT_PASSWORD else "指定密码") + f"“{req.password}”"
+    if req.previous is not None:
+        if not req.agencies:
+            print("提示：通用模板不预填上年结转数据（--previous 只对指定单位生效）。")
+        else:
+            n = len(req.agencies) - len(missing)
+            print(f"已按上年数据预填 {n} 个单位的“上年结转”行。")
+            for name in missing:
+                print(f"  注意：上年数据中没有“{name}”，其“上年结转”行留空并已加批注，请该单位据实填写。")
     print(
         f"完成：共生成 {kind}（{req.year} 年度，{req.fmt.id} 格式，{req.fmt.document}），保存在“{req.out}”。工作表保护：{pw}。"
     )

@@ -157,7 +157,8 @@ def read_file(
     try:
         g = guard(p, limits)
     except GuardError as e:
-        return unreadable(p, _GUARD_CODE.get(e.code, "FILE_NOT_WORKBOOK"), e.message, size=st.st_size, mtime=mtime)
+        return unreadable(p, _GUARD_CODE.get(e.code, "FILE_NOT_WORKBOOK"), e.message, sha256=e.sha256,
+                          size=st.st_size, mtime=mtime)
     try:
         return _Reader(g, mtime, expect_year, expect_agency, expect_format).run()
     except MemoryError:

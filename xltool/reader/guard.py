@@ -54,6 +54,7 @@ class GuardError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.sha256 = ""  # of the file, when it could be read
 
 
 @dataclass
@@ -299,13 +300,33 @@ def _zip_guard(g: Guarded, limits: GuardLimits) -> None:
             rows, cols, cells = sheet_extent(xml, limits.max_rows, limits.max_cols)
             g.extents[name] = (rows, cols, cells)
             if cells > limits.max_cells:
-                raise GuardError("TOO_MANY_CELLS", f"工作表 {name} 含 {cells} 个单元格，超过上限 {limits.max_cells}，不像正常的年报表格。请删除无关内容后重新报送。")
+                raise GuardError("TOO_MANY_CELLS", f"{_sheet_title(zf, name)}含 {cells} 个单元格，超过上限 {limits.max_cells}，不像正常的年报表格。请删除无关内容后重新报送。")
             if rows > limits.max_rows or cols > limits.max_cols:
                 raise GuardError(
                     "EXTENT",
-                    f"工作表 {name} 的使用范围异常（{rows} 行 × {cols} 列，上限 {limits.max_rows} 行 × {limits.max_cols} 列），"
+                    f"{_sheet_title(zf, name)}的使用范围异常（{rows} 行 × {cols} 列，上限 {limits.max_rows} 行 × {limits.max_cols} 列），"
                     "可能在很远的单元格里有内容。请删除表格以外的内容后重新报送。",
                 )
+
+
+def _sheet_title(zf: zipfile.ZipFile, part: str) -> str:
+    """'工作表“表三”' for a sheet part, for messages (the part name if the workbook says nothing)."""
+    from .xmlscan import workbook_info
+
+    try:
+        parts = {}
+        for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+            with zf.open(n) as fh:
+                data = fh.read(1 << 20)
+            if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+                raise ValueError(n)
+            parts[n] = data
+        for sh in workbook_info(parts).sheets:
+            if sh.part == part:
+                return f"工作表“{sh.name}”"
+    except Exception:
+        pass
+    return f"工作表（{part}）"
 
 
 def guard(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) -> Guarded:
@@ -324,12 +345,16 @@ def guard(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) -> Guarded:
     if not data:
         raise GuardError("EMPTY", "文件是空的（0 字节），可能保存或发送失败。请重新保存后再报送。")
     g = Guarded(str(path), "xlsx", data, hashlib.sha256(data).hexdigest(), len(data))
-    if data.startswith(OLE_MAGIC):
-        g.kind = _ole_kind(data, str(path))
-        return g
-    if data.startswith(EMPTY_ZIP_MAGIC):
-        raise GuardError("NOT_WORKBOOK", "文件是空的压缩包，不是 Excel 工作簿。请重新保存后再报送。")
-    if not data.startswith(ZIP_MAGIC):
-        raise _text_kind(data)
-    _zip_guard(g, limits)
+    try:
+        if data.startswith(OLE_MAGIC):
+            g.kind = _ole_kind(data, str(path))
+            return g
+        if data.startswith(EMPTY_ZIP_MAGIC):
+            raise GuardError("NOT_WORKBOOK", "文件是空的压缩包，不是 Excel 工作簿。请重新保存后再报送。")
+        if not data.startswith(ZIP_MAGIC):
+            raise _text_kind(data)
+        _zip_guard(g, limits)
+    except GuardError as e:
+        e.sha256 = g.sha256
+        raise
     return g

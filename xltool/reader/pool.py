@@ -99,6 +99,9 @@ def _limit_memory(memory_mb: int) -> None:
 
 
 def _worker_main(conn: Connection, memory_mb: int, limits: GuardLimits, expect: dict[str, Any]) -> None:
+    import faulthandler
+
+    faulthandler.disable()  # a parser abort is reported by the parent, not dumped on stderr
     _limit_memory(memory_mb)
     while True:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .types import (
     Balance,
+    CarryOver,
     Column,
     ColumnTotal,
     Kind,
@@ -120,6 +121,12 @@ def sec3_table(other_rows: list[Row]) -> Table:
                 ("new_received", "carried_over"),
                 ("total_processed", "carry_forward"),
                 "第一项加第二项之和，等于第三项加第四项之和",
+            ),
+            CarryOver(
+                "CARRY_OVER",
+                "carried_over",
+                "carry_forward",
+                "本年“上年结转”应等于上年“结转下年度继续办理”",
             ),
         ),
     )

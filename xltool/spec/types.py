@@ -85,7 +85,17 @@ class AtLeast:
     description: str
 
 
-TableRule = ColumnTotal | RowTotal | Balance | AtLeast
+@dataclass(frozen=True)
+class CarryOver:
+    """Cross-year: in every column, this year's ``row`` = last year's ``from_row``."""
+
+    code: str
+    row: str
+    from_row: str
+    description: str
+
+
+TableRule = ColumnTotal | RowTotal | Balance | AtLeast | CarryOver
 
 
 @dataclass(frozen=True)
@@ -259,6 +269,17 @@ class Format:
                                 rule.description,
                             )
                         )
+        return tuple(out)
+
+    @cached_property
+    def carry_over(self) -> tuple[tuple[str, str, CarryOver], ...]:
+        """(this year's key, last year's key, rule) for every cross-year carried cell."""
+        out: list[tuple[str, str, CarryOver]] = []
+        for t in self.tables:
+            for rule in t.rules:
+                if isinstance(rule, CarryOver):
+                    for c in t.columns:
+                        out.append((t.cell_key(rule.row, c.key), t.cell_key(rule.from_row, c.key), rule))
         return tuple(out)
 
     @cached_property

@@ -1,0 +1,75 @@
+"""find_workbooks over big folders, and read_many: order, expectations, small batches."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from xltool.reader import find_workbooks, read_file, read_many
+from xltool.spec import V2021
+from xltool.synth import synth_values
+from xltool.template import write_workbook
+
+
+def test_find_workbooks_in_a_folder_of_thousands(tmp_path: Path) -> None:
+    root = tmp_path / "收件箱"
+    for i in range(3000):
+        d = root / f"单位{i % 30:02d}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"说明{i}.txt").write_text("x", encoding="utf-8")
+    books = [root / "单位01" / "a.xlsx", root / "单位02" / "B.XLSM", root / "c.xls", root / "单位29" / "深" / "d.xlsx"]
+    for b in books:
+        b.parent.mkdir(parents=True, exist_ok=True)
+        b.write_bytes(b"PK")
+    (root / "单位01" / "~$a.xlsx").write_bytes(b"lock")  # Office lock file
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "e.xlsx").write_bytes(b"PK")
+    (root / "单位03" / ".f.xlsx").write_bytes(b"PK")
+    (root / "单位04" / "g.et").write_bytes(b"PK")
+    found = find_workbooks([root, books[0], root / "单位01" / "~$a.xlsx"])
+    assert found == sorted([*books, root / "单位01" / "~$a.xlsx"], key=str)  # an explicitly named file is kept
+    assert find_workbooks([root / "不存在"]) == []
+
+
+def _write(tmp: Path, n: int) -> list[Path]:
+    out = []
+    for i in range(n):
+        vals = synth_values(V2021, random.Random(i))
+        out.append(write_workbook(tmp / f"f{i:02d}.xlsx", V2021, 2025, agency=f"单位{i:02d}", values=vals))
+    return out
+
+
+def test_read_many_keeps_order_and_matches_read_file(tmp_path: Path) -> None:
+    files = _write(tmp_path, 9)
+    files.insert(4, tmp_path / "missing.xlsx")
+    res = list(read_many(files, workers=2, chunk=2, expect_year=2025))
+    assert [r.path for r in res] == [str(f) for f in files]
+    assert res[4].status == "unreadable" and res[4].findings[0].code == "FILE_IO"
+    for f, r in zip(files, res, strict=True):
+        if r.status == "ok":
+            one = read_file(f, expect_year=2025)
+            assert r.report == one.report and r.formula_state == one.formula_state and r.sha256 == one.sha256
+            assert r.report is not None and r.report.meta.agency == f"单位{int(f.stem[1:]):02d}"
+    res = list(read_many(files[:3], expect_year=2024))  # small batch: in-process, same expectations
+    assert all("YEAR_MISMATCH" in [x.code for x in r.findings] for r in res)
+
+
+def test_read_many_empty_and_bad_keyword(tmp_path: Path) -> None:
+    assert list(read_many([])) == []
+    try:
+        list(read_many([tmp_path / "x.xlsx"], expect_yaer=2025))
+    except TypeError as e:
+        assert "expect_yaer" in str(e)
+    else:  # pragma: no cover
+        raise AssertionError("a misspelt expectation must not be ignored")
+
+
+def test_stopping_early_ends_the_workers(tmp_path: Path) -> None:
+    files = _write(tmp_path, 6)
+    gen = read_many(files, workers=2)
+    first = next(gen)
+    assert first.status == "ok"
+    gen.close()  # the generator's cleanup stops its worker processes
+    import multiprocessing
+
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
