@@ -14,11 +14,30 @@ from collections.abc import Sequence
 
 from . import __version__
 
-COMMANDS = ("template", "check", "combine", "demo")
+# sub-command name → module in xltool.commands ("import" is a Python keyword)
+COMMANDS = {
+    "template": "template",
+    "check": "check",
+    "combine": "combine",
+    "import": "import_report",
+    "render": "render",
+    "demo": "demo",
+}
+
+
+class ChineseFormatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        return super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
 
 
 class ChineseParser(argparse.ArgumentParser):
-    """argparse with Chinese error text; exit code 2 on usage errors."""
+    """argparse with Chinese help headings and error text; exit code 2 on usage errors."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("formatter_class", ChineseFormatter)
+        super().__init__(*args, **kwargs)
+        self._optionals.title = "选项"
+        self._positionals.title = "位置参数"
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -29,6 +48,7 @@ class ChineseParser(argparse.ArgumentParser):
             .replace("expected one argument", "需要一个参数值")
             .replace("invalid int value", "不是有效的整数")
             .replace("choose from", "可选")
+            .replace("argument ", "参数 ")
         )
         self.exit(2, f"{self.prog}：错误：{tr}\n")
 
@@ -46,11 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-h", "--help", action="help", help="显示帮助信息并退出")
     p.add_argument("--version", action="version", version=f"xltool {__version__}", help="显示版本号")
     sub = p.add_subparsers(title="命令", dest="command", metavar="命令", parser_class=ChineseParser)
-    for name in COMMANDS:
+    for module in COMMANDS.values():
         try:
-            mod = importlib.import_module(f"xltool.commands.{name}")
+            mod = importlib.import_module(f"xltool.commands.{module}")
         except ModuleNotFoundError as e:  # a command not built yet
-            if e.name == f"xltool.commands.{name}":
+            if e.name == f"xltool.commands.{module}":
                 continue
             raise
         mod.register(sub)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from .layout import TABLE_SHEETS, layout_for
 from .model import AgencyReport, CellValue, Finding, Severity
 from .spec import FORMATS, Format, Kind
-from .spec.types import AtLeast, Balance, CellDef, ColumnTotal, RowTotal
+from .spec.types import AtLeast, Balance, CarryOver, CellDef, ColumnTotal, RowTotal
 
 if TYPE_CHECKING:  # pragma: no cover
     from .previous import PreviousData
@@ -70,7 +70,6 @@ _OWN_RULES: tuple[Rule, ...] = (
     Rule("TEXT_NUMBER", WARNING, "数字以文本形式保存，或使用了全角数字、千位分隔符等，已按数字读取"),
     Rule("UNIT_CONVERTED", WARNING, "金额带有单位（如“元”），已换算为万元"),
     Rule("MONEY_MAGNITUDE", WARNING, f"金额不小于 {MONEY_WAN_YUAN_LIMIT} 万元，可能误按“元”填写"),
-    Rule("CARRY_OVER", WARNING, "本年“上年结转”与上年报告的“结转下年度继续办理”不一致（跨年度核对，非官方强制关系）"),
     Rule("STOCK_CHANGE", WARNING, "现行有效件数 ≠ 上年现行有效件数 + 本年制发 − 本年废止（跨年度核对，修订清理会使其不成立）"),
     Rule("TOTAL_OVERWRITTEN", ERROR, "合计单元格的公式被手工数字覆盖"),
     Rule("FORMULA_CHANGED", ERROR, "合计单元格的公式被改动"),
@@ -88,9 +87,11 @@ def _relation_rules() -> list[Rule]:
     for fmt in FORMATS.values():
         for t in fmt.tables:
             for rule in t.rules:
-                sev = WARNING if isinstance(rule, AtLeast) else ERROR
+                # official relations are errors; heuristics (§6.2) are warnings
+                sev = ERROR if isinstance(rule, (ColumnTotal, RowTotal, Balance)) else WARNING
+                note = "（跨年度核对，提供上年数据时进行；非官方强制关系）" if isinstance(rule, CarryOver) else ""
                 if rule.code not in out:
-                    out[rule.code] = Rule(rule.code, sev, f"{_short(t.section)}：{rule.description}")
+                    out[rule.code] = Rule(rule.code, sev, f"{_short(t.section)}：{rule.description}{note}")
     return list(out.values())
 
 
@@ -541,18 +542,16 @@ def _previous_checks(
     last = previous.by_agency.get(agency_key(report.meta.agency or ""))
     if not last:
         return
-    t3 = fmt.table("sec3")
-    for col in t3.columns:
-        now_key = t3.cell_key("carried_over", col.key)
-        prev_key = t3.cell_key("carry_forward", col.key)
-        if states.get(now_key) != "number" or last.get(prev_key) is None:
+    for now_key, prev_key, rule in fmt.carry_over:
+        if states.get(now_key) not in ("number", "derived") or last.get(prev_key) is None:
             continue
         now, before = nums[now_key] or 0, last[prev_key]
         if abs(now - before) > _TOL:
-            ctx.add("CARRY_OVER", now_key,
-                    f"为 {fmt_num(now)}，但上年（{previous.year} 年度）报告的“{t3.row('carry_forward').label}”为 {fmt_num(before)}。"
-                    "本年上年结转一般应等于上年结转下年度继续办理，请核对。",
-                    _num_out(before), _num_out(now))
+            from_label = fmt.cells[prev_key].row.label
+            ctx.add(rule.code, now_key,
+                    f"为 {fmt_num(now)}，但上年（{previous.year} 年度）报告的“{from_label}”为 {fmt_num(before)}。"
+                    f"{rule.description}（跨年度核对），请核对。",
+                    _num_out(before), _num_out(now), severity=WARNING)
     # V2021 stock: in_force(Y) ≈ in_force(Y−1) + issued(Y) − repealed(Y)
     t2 = next((t for t in fmt.tables_of("sec2") if {"issued", "repealed", "in_force"} <= {c.key for c in t.columns}), None)
     if t2 is None:
