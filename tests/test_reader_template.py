@@ -190,7 +190,7 @@ def test_libreoffice_resaved_template_is_not_tampering(tmp_path: Path, recalc) -
     out19, out21 = recalc([p19, p21])
     for out, fmt, vals in ((out19, V2019, v19), (out21, V2021, v21)):
         r = read_file(out)
-        assert r.is_template
+        assert r.is_template and r.report is not None and r.report.meta.format == fmt.id
         assert _codes(r) == ["STRUCTURE_UNPROTECTED"], r.findings
         assert set(r.formula_state.values()) == {"ok"}
         for k, v in vals.items():

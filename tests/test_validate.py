@@ -333,6 +333,9 @@ def test_catalogue() -> None:
         assert code in RULES
     assert RULES["T3_BALANCE"].severity is Severity.ERROR
     assert RULES["CARRY_OVER"].severity is Severity.WARNING
+    # the reader's codes are in the same catalogue
+    for code in ("FORMULA_REPLACED", "NOT_TEMPLATE", "SHEET_UNPROTECTED", "FILE_ENCRYPTED", "YEAR_MISMATCH"):
+        assert RULES[code].source == "读取"
     md = catalogue_markdown()
     assert "| `T3_BALANCE` | 错误 |" in md and "| `BLANK` | 警告 |" in md
 

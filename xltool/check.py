@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -382,6 +383,8 @@ def write_feedback_copies(run: CheckRun, out_dir: Path) -> list[Path]:
     from .feedback import write_feedback
 
     inputs = {Path(f.path).resolve() for f in run.files}
+    years = Counter(f.year for f in run.files if f.year is not None)
+    year = run.year or (years.most_common(1)[0][0] if years else None)  # for files that state no year
     used: set[str] = set()
     written: list[Path] = []
     for f in run.files:
@@ -390,7 +393,7 @@ def write_feedback_copies(run: CheckRun, out_dir: Path) -> list[Path]:
         target = feedback_target(f.path, out_dir, used)
         if target.resolve() in inputs:
             raise CheckError(f"意见文件 {target} 与输入文件同名，不能覆盖输入。请换一个 --feedback 文件夹。")
-        write_feedback(f.result, f.findings, target, year=run.year)
+        write_feedback(f.result, f.findings, target, year=year)
         f.feedback_path = str(target)
         written.append(target)
     return written

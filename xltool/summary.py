@@ -153,9 +153,9 @@ def _write(result: CombineResult, path: Path) -> None:
     lay = layout_for(fmt)
     det = _Detail(result)
     # sheet order: totals first, then the detail and the lists
-    from .template import _Formats
+    from .template import Formats
 
-    formats = _Formats(wb)
+    formats = Formats(wb)
     for sec in lay.sheets:  # the template's drawing adds the sheet itself
         _table_sheet(wb, formats, lay, sec, result, det)
     wb.constant_memory = True  # XlsxWriter reads this per sheet when the sheet is added
@@ -191,10 +191,10 @@ def _table_sheet(wb: xlsxwriter.Workbook, formats: Any, lay: Layout, sec: str, r
     The sheet is protected without a password, as a guard against typing over a formula.
     """
     from .layout import compute_cached
-    from .template import _draw, _Entry, _fit_heights, _props, _table_plan
+    from .template import Entry, draw_plan, fit_heights, style_props, table_plan
 
     sh = lay.sheets[sec]
-    plan = _table_plan(lay, sec, {}, {}, compute_cached(lay, {}))
+    plan = table_plan(lay, sec, {}, {}, compute_cached(lay, {}))
     plan.name = SL.SUMMARY_TABLE_SHEETS[sec]
     plan.validations = []
     plan.cond = []
@@ -204,8 +204,8 @@ def _table_sheet(wb: xlsxwriter.Workbook, formats: Any, lay: Layout, sec: str, r
             plan.cells[(lab.row, lab.col)].value = f"{result.year}年度 全区汇总 {lab.text}"
     for v in sh.values:
         blanks = result.unfilled.get(v.key, [])
-        props = _props("formula", bg_color=UNFILLED_FILL) if blanks else _props("formula")
-        plan.put(v.row, v.col, _Entry(None, props, formula=det.total_ref(v.key), cached=result.totals[v.key],
+        props = style_props("formula", bg_color=UNFILLED_FILL) if blanks else style_props("formula")
+        plan.put(v.row, v.col, Entry(None, props, formula=det.total_ref(v.key), cached=result.totals[v.key],
                                       last_col=v.last_col))
         if blanks:
             names = [result.rows[i].agency for i in blanks]
@@ -215,7 +215,7 @@ def _table_sheet(wb: xlsxwriter.Workbook, formats: Any, lay: Layout, sec: str, r
         left = sum(result.totals[k] for k in c.relation.left)
         right = sum(result.totals[k] for k in c.relation.right)
         r, col = parse_a1(c.addr)
-        plan.put(r, col, _Entry(None, _props("check"), formula=c.text, cached=_check_text(left, right)))
+        plan.put(r, col, Entry(None, style_props("check"), formula=c.text, cached=_check_text(left, right)))
     findings = [f for f in result.district_findings if f.sheet == SL.SUMMARY_TABLE_SHEETS[sec]]
     errs = sum(1 for f in findings if f.severity == Severity.ERROR)
     n_unfilled = sum(1 for v in sh.values if v.key in result.unfilled)
@@ -224,17 +224,17 @@ def _table_sheet(wb: xlsxwriter.Workbook, formats: Any, lay: Layout, sec: str, r
     if sh.status is not None:
         r, col = parse_a1(sh.status.addr)
         c1 = parse_a1(sh.status.merged.split(":")[1])[1]
-        plan.put(r, col, _Entry(line, _props("fixed", **tone), last_col=c1))
+        plan.put(r, col, Entry(line, style_props("fixed", **tone), last_col=c1))
     used = max(r for r, _c in plan.cells)
     used = max(used, *(e.last_row for e in plan.cells.values() if e.last_row is not None))
     r = used + 2
-    plan.put(r, 0, _Entry(line, _props("para", **tone), last_row=r, last_col=sh.width - 1))
+    plan.put(r, 0, Entry(line, style_props("para", **tone), last_row=r, last_col=sh.width - 1))
     explain = (f"本表各数均为公式，引用“{SL.DETAIL_SHEET}”工作表的“{SL.TOTAL_ROW_LABEL}”行"
                f"（{len(result.rows)} 个单位之和）。黄色底色：有单位未填写该项（空白或“/”），合计按 0 计入，"
                "批注列出这些单位。本表受保护（无密码），以免误改公式。")
-    plan.put(r + 1, 0, _Entry(explain, _props("para"), last_row=r + 1, last_col=sh.width - 1))
-    _fit_heights(plan)
-    _draw(wb, formats, plan, "")
+    plan.put(r + 1, 0, Entry(explain, style_props("para"), last_row=r + 1, last_col=sh.width - 1))
+    fit_heights(plan)
+    draw_plan(wb, formats, plan, "")
 
 
 def _check_text(left: float, right: float) -> str:

@@ -259,11 +259,11 @@ _LABEL_STYLE = {
 }
 
 
-def _props(style: str, **extra: Any) -> dict[str, Any]:
+def style_props(style: str, **extra: Any) -> dict[str, Any]:
     return {**_BASE, **_STYLES[style], **extra}
 
 
-class _Formats:
+class Formats:
     """One XlsxWriter Format per distinct property set (XlsxWriter does not dedupe)."""
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
@@ -281,9 +281,9 @@ class _Formats:
 
 
 @dataclass
-class _Entry:
+class Entry:
     value: object = None  # number, str or None
-    props: dict[str, Any] = field(default_factory=lambda: _props("plain"))
+    props: dict[str, Any] = field(default_factory=lambda: style_props("plain"))
     formula: str | None = None  # without '='
     cached: object = None
     last_row: int | None = None
@@ -291,9 +291,9 @@ class _Entry:
 
 
 @dataclass
-class _Plan:
+class Plan:
     name: str
-    cells: dict[tuple[int, int], _Entry] = field(default_factory=dict)
+    cells: dict[tuple[int, int], Entry] = field(default_factory=dict)
     widths: dict[int, float] = field(default_factory=dict)
     heights: dict[int, float] = field(default_factory=dict)
     min_height: float = 18.0
@@ -306,16 +306,16 @@ class _Plan:
     header: str = ""
     hidden: bool = False
 
-    def put(self, row: int, col: int, entry: _Entry) -> None:
+    def put(self, row: int, col: int, entry: Entry) -> None:
         self.cells[(row, col)] = entry
 
     def label(self, lab: Label, style: str | None = None) -> None:
         self.put(
             lab.row,
             lab.col,
-            _Entry(
+            Entry(
                 lab.text,
-                _props(style or _LABEL_STYLE.get(lab.kind, "label")),
+                style_props(style or _LABEL_STYLE.get(lab.kind, "label")),
                 last_row=lab.last_row,
                 last_col=lab.last_col,
             ),
@@ -331,7 +331,7 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(_text_units(part) / usable)) for part in text.split("\n"))
 
 
-def _fit_heights(plan: _Plan) -> None:
+def fit_heights(plan: Plan) -> None:
     """Row heights for wrapped text (Excel does not auto-fit merged or pre-sized rows)."""
 
     def width(c0: int, c1: int) -> float:
@@ -358,7 +358,7 @@ def _fit_heights(plan: _Plan) -> None:
                 plan.heights[r] = plan.heights.get(r, plan.min_height) + extra
 
 
-def _draw(wb: xlsxwriter.Workbook, formats: _Formats, plan: _Plan, password: str) -> None:
+def draw_plan(wb: xlsxwriter.Workbook, formats: Formats, plan: Plan, password: str) -> None:
     ws = wb.add_worksheet(plan.name)
     for c, w in plan.widths.items():
         ws.set_column(c, c, w)
@@ -431,7 +431,7 @@ _ERRORS = {
     Kind.AMOUNT: "{where}只能填写大于或等于 0 的数字，单位：{unit}，不要带单位文字。",
 }
 _SIGNED_LIMIT = 999_999_999
-_BAD, _GOOD = "<bad>", "<good>"  # conditional-format styles by name; _draw makes the Format objects
+_BAD, _GOOD = "<bad>", "<good>"  # conditional-format styles by name; draw_plan makes the Format objects
 _COND_PROPS: dict[str, dict[str, Any]] = {
     _BAD: {"bg_color": BAD_FILL, "font_color": BAD_FONT},
     _GOOD: {"bg_color": GOOD_FILL, "font_color": GOOD_FONT},
@@ -488,16 +488,16 @@ def _plain(v: object) -> object:
     return v
 
 
-def _table_plan(
+def table_plan(
     lay: Layout,
     sec: str,
     numbers: dict[str, object],
     overrides: dict[str, object],
     cached: dict[tuple[str, str], object],
-) -> _Plan:
+) -> Plan:
     sh = lay.sheets[sec]
     fmt = lay.fmt
-    plan = _Plan(sh.name, landscape=sh.landscape, min_height=17.0)
+    plan = Plan(sh.name, landscape=sh.landscape, min_height=17.0)
     first_val = min(v.col for v in sh.values)
     if fmt.tables_of(sec)[0].style is Style.GRID:
         plan.widths = {0: 26.0, **{c: 16.0 for c in range(1, sh.width)}}
@@ -513,25 +513,25 @@ def _table_plan(
     for v in sh.values:
         if v.addr in sh.formulas:
             if v.key in overrides:
-                plan.put(v.row, v.col, _Entry(overrides[v.key], _props("formula"), last_col=v.last_col))
+                plan.put(v.row, v.col, Entry(overrides[v.key], style_props("formula"), last_col=v.last_col))
             else:
                 plan.put(
                     v.row,
                     v.col,
-                    _Entry(
+                    Entry(
                         None,
-                        _props("formula"),
+                        style_props("formula"),
                         formula=sh.formulas[v.addr].text,
                         cached=cached[(sh.name, v.addr)],
                         last_col=v.last_col,
                     ),
                 )
             continue
-        plan.put(v.row, v.col, _Entry(numbers.get(v.key), _props("input"), last_col=v.last_col))
+        plan.put(v.row, v.col, Entry(numbers.get(v.key), style_props("input"), last_col=v.last_col))
         plan.validations.append((v.row, v.col, _value_validation(lay, sh, v.key, v.addr)))
     for c in sh.checks:
         r, col = parse_a1(c.addr)
-        plan.put(r, col, _Entry(None, _props("check"), formula=c.text, cached=cached[(sh.name, c.addr)]))
+        plan.put(r, col, Entry(None, style_props("check"), formula=c.text, cached=cached[(sh.name, c.addr)]))
     if sh.checks:
         first, last = sh.checks[0].addr, sh.checks[-1].addr
         plan.cond.append(
@@ -550,9 +550,9 @@ def _table_plan(
         plan.put(
             r,
             col,
-            _Entry(
+            Entry(
                 None,
-                _props("status"),
+                style_props("status"),
                 formula=sh.status.text,
                 cached=cached[(sh.name, sh.status.addr)],
                 last_col=c1,
@@ -588,9 +588,9 @@ def _table_plan(
     return plan
 
 
-def _info_plan(lay: Layout, values: dict[str, object], locked: set[str]) -> _Plan:
+def _info_plan(lay: Layout, values: dict[str, object], locked: set[str]) -> Plan:
     sh = lay.info
-    plan = _Plan(sh.name, min_height=24.0)
+    plan = Plan(sh.name, min_height=24.0)
     plan.widths = {0: 22.0, 1: 20.0, 2: 20.0, 3: 20.0}
     for lab in sh.labels:
         plan.label(lab)
@@ -608,10 +608,10 @@ def _info_plan(lay: Layout, values: dict[str, object], locked: set[str]) -> _Pla
         key = v.key.split(".", 1)[1]
         val = values.get(key)
         if key in locked:
-            plan.put(v.row, v.col, _Entry(val, _props("fixed"), last_col=v.last_col))
+            plan.put(v.row, v.col, Entry(val, style_props("fixed"), last_col=v.last_col))
             continue
         plan.put(
-            v.row, v.col, _Entry(None if val is None else str(val), _props("input_text"), last_col=v.last_col)
+            v.row, v.col, Entry(None if val is None else str(val), style_props("input_text"), last_col=v.last_col)
         )
         lo, hi = limits.get(key, (1, 255))
         opts: dict[str, Any] = {
@@ -637,9 +637,9 @@ def _info_plan(lay: Layout, values: dict[str, object], locked: set[str]) -> _Pla
     return plan
 
 
-def _text_plan(lay: Layout, fmt: Format, narrative: dict[str, str]) -> _Plan:
+def _text_plan(lay: Layout, fmt: Format, narrative: dict[str, str]) -> Plan:
     sh = lay.text
-    plan = _Plan(sh.name, min_height=18.0)
+    plan = Plan(sh.name, min_height=18.0)
     plan.widths = {c: 9.5 for c in range(sh.width)}
     for lab in sh.labels:
         plan.label(lab, "title" if lab.kind == "heading" else "section")
@@ -652,7 +652,7 @@ def _text_plan(lay: Layout, fmt: Format, narrative: dict[str, str]) -> _Plan:
     for v in sh.values:
         key = v.key.split(".", 1)[1]
         text = narrative.get(key)
-        plan.put(v.row, v.col, _Entry(text, _props("narrative"), last_col=v.last_col))
+        plan.put(v.row, v.col, Entry(text, style_props("narrative"), last_col=v.last_col))
         plan.heights[v.row] = _NARRATIVE_HEIGHT.get(key, _NARRATIVE_DEFAULT_HEIGHT)
         heading = fmt.section(key).heading
         plan.validations.append(
@@ -775,28 +775,28 @@ def _instruction_items(fmt: Format, year: int, lay: Layout) -> list[tuple[str, s
     ]
 
 
-def _instructions_plan(fmt: Format, year: int, lay: Layout, agency: str | None) -> _Plan:
-    plan = _Plan(INSTRUCTIONS_SHEET, min_height=18.0)
+def _instructions_plan(fmt: Format, year: int, lay: Layout, agency: str | None) -> Plan:
+    plan = Plan(INSTRUCTIONS_SHEET, min_height=18.0)
     plan.widths = {0: 18.0, 1: 86.0}
     title = f"{year}年度政府信息公开工作年度报告 填报说明"
-    plan.put(0, 0, _Entry(title, _props("title"), last_col=1))
+    plan.put(0, 0, Entry(title, style_props("title"), last_col=1))
     plan.heights[0] = 30.0
     sub = f"填报单位：{agency}" if agency else "填报单位：（请在“基本信息”工作表填写）"
-    plan.put(1, 0, _Entry(sub, _props("para"), last_col=1))
+    plan.put(1, 0, Entry(sub, style_props("para"), last_col=1))
     for i, (head, text) in enumerate(_instruction_items(fmt, year, lay)):
-        plan.put(3 + i, 0, _Entry(head, _props("para_head")))
-        plan.put(3 + i, 1, _Entry(text, _props("para")))
+        plan.put(3 + i, 0, Entry(head, style_props("para_head")))
+        plan.put(3 + i, 1, Entry(text, style_props("para")))
     return plan
 
 
-def _meta_plan(fields: list[tuple[str, str]], cells: list[tuple[str, str, str, str, str]]) -> _Plan:
-    plan = _Plan(META_SHEET, hidden=True, min_height=15.0)
+def _meta_plan(fields: list[tuple[str, str]], cells: list[tuple[str, str, str, str, str]]) -> Plan:
+    plan = Plan(META_SHEET, hidden=True, min_height=15.0)
     plan.widths = {0: 14.0, 1: 48.0, 2: 18.0, 3: 8.0, 4: 60.0}
     rows: list[Sequence[str]] = [("key", "value"), *fields, (), META_MAP_HEADER, *cells]
     for r, row in enumerate(rows):
         for c, v in enumerate(row):
             if v != "":
-                plan.put(r, c, _Entry(v, {}))
+                plan.put(r, c, Entry(v, {}))
     return plan
 
 
@@ -883,7 +883,7 @@ def write_workbook(
         INSTRUCTIONS_SHEET: _instructions_plan(fmt, year, lay, agency),
         INFO_SHEET: _info_plan(lay, info_values, locked),
         **{
-            TABLE_SHEETS[sec][0]: _table_plan(lay, sec, numbers, plain_overrides, cached)
+            TABLE_SHEETS[sec][0]: table_plan(lay, sec, numbers, plain_overrides, cached)
             for sec in lay.sheets
         },
         TEXT_SHEET: _text_plan(lay, fmt, narrative),
@@ -902,7 +902,7 @@ def write_workbook(
         sheet, addr = _resolve(lay, key)
         _note(plans, sheet, addr, text, highlight=False)
     for plan in plans.values():
-        _fit_heights(plan)
+        fit_heights(plan)
 
     target = Path(path)
     with atomic_path(target, overwrite=overwrite) as tmp:
@@ -932,11 +932,11 @@ def write_workbook(
                         "created": created,
                     }
                 )
-                formats = _Formats(wb)
+                formats = Formats(wb)
                 if before_sheets is not None:
                     before_sheets(wb)
                 for name in SHEET_ORDER:
-                    _draw(wb, formats, plans[name], password)
+                    draw_plan(wb, formats, plans[name], password)
             finally:
                 wb.close()
         add_structure_protection(tmp, legacy_password_hash(password) if password else None)
@@ -947,7 +947,7 @@ def _header_text(s: str) -> str:
     return s.replace("&", "&&")
 
 
-def _note(plans: dict[str, _Plan], sheet: str, addr: str, text: str, highlight: bool) -> None:
+def _note(plans: dict[str, Plan], sheet: str, addr: str, text: str, highlight: bool) -> None:
     if sheet not in plans or sheet == META_SHEET:
         raise KeyError(f"no sheet {sheet!r} to put a note on")
     plan = plans[sheet]
@@ -956,7 +956,7 @@ def _note(plans: dict[str, _Plan], sheet: str, addr: str, text: str, highlight: 
     if highlight:
         e = plan.cells.get((r, c))
         if e is None:
-            e = _Entry(None, _props("plain", border=1))
+            e = Entry(None, style_props("plain", border=1))
             plan.put(r, c, e)
         e.props = {**e.props, "bg_color": HIGHLIGHT_FILL}
 

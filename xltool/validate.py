@@ -72,7 +72,7 @@ _OWN_RULES: tuple[Rule, ...] = (
     Rule("MONEY_MAGNITUDE", WARNING, f"金额不小于 {MONEY_WAN_YUAN_LIMIT} 万元，可能误按“元”填写"),
     Rule("STOCK_CHANGE", WARNING, "现行有效件数 ≠ 上年现行有效件数 + 本年制发 − 本年废止（跨年度核对，修订清理会使其不成立）"),
     Rule("TOTAL_OVERWRITTEN", ERROR, "合计单元格的公式被手工数字覆盖"),
-    Rule("FORMULA_CHANGED", ERROR, "合计单元格的公式被改动"),
+    Rule("FORMULA_CHANGED", ERROR, "公式被改动（合计、勾稽校验或校验状态单元格）"),
     Rule("FORMULA_ERROR", ERROR, "合计单元格显示错误值（如 #DIV/0!、#REF!、#VALUE!）"),
     Rule("NO_CACHE", WARNING, "文件由不计算公式的软件保存，合计没有计算结果；本工具已按填报数字重新计算"),
     Rule("STALE_TOTAL", WARNING, "合计单元格显示的结果与填报数字不符（未重新计算）；本工具已按填报数字重新计算"),

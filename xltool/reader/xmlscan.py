@@ -126,8 +126,7 @@ def scan_sheet(xml: bytes) -> SheetScan:
     n_cells = 0 if prefixed else data.count(b"<c ")
     rs = _FAST_RS.findall(data) if not prefixed else []
     if not prefixed and len(rs) == n_cells:
-        for ref, st in rs:
-            s.cells.add(ref.decode())
+        s.cells = {ref.decode() for ref, _st in rs}
         s.styles = {ref.decode(): int(st) for ref, st in rs if st}
         _formulas_fast(data, s)
     else:
