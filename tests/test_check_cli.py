@@ -322,3 +322,36 @@ def test_check_paths_api_keeps_results_for_combine(folder: dict[str, Any]) -> No
     assert fw.result.report.number(row_total) == good.report.number(row_total) - fw.result.report.number(fw_key)
     with pytest.raises(CheckError):
         check_paths([d / "nope.xlsx"])
+
+
+def test_blank_template_collapses_warnings_and_feedback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A template returned empty: one BLANK per input; console collapses them, -v shows all."""
+    d = tmp_path / "in"
+    d.mkdir()
+    write_workbook(d / "空表.xlsx", FMT, YEAR, agency="甲局")
+    fb = tmp_path / "意见"
+    code, out, _ = run_cli([str(d), "--year", str(YEAR), "--feedback", str(fb)], capsys)
+    n_inputs = len(FMT.input_keys)
+    assert code == 0  # blanks are warnings
+    assert f"0 个错误，{n_inputs} 个警告" in out
+    assert f"另有 {n_inputs - 5} 处 BLANK" in out and out.count(" BLANK  ") == 5
+    assert (fb / "空表_校验意见.xlsx").is_file() and "已为 1 个有问题的文件生成校验意见表" in out
+    code, out, _ = run_cli([str(d), "--year", str(YEAR), "-v"], capsys)
+    assert out.count(" BLANK  ") == n_inputs and "另有" not in out
+    # re-running on a folder that holds the copies does not check the copies
+    code, out, _ = run_cli([str(d), str(fb), "--year", str(YEAR), "--feedback", str(fb)], capsys)
+    assert "共检查 1 个文件" in out and "已跳过 1 个" in out
+
+
+def test_progress_callback_and_no_cache(folder: dict[str, Any]) -> None:
+    d = folder["dir"]
+    seen: list[tuple[int, int]] = []
+    run = check_paths([d / "tampered.xlsx", d / "good.xlsx"], progress=lambda i, n: seen.append((i, n)))
+    assert seen == [(1, 2), (2, 2)]
+    tampered = next(f for f in run.files if f.path.endswith("tampered.xlsx"))
+    # openpyxl saved it: formulas kept, cached results gone → recomputed, with a warning per total
+    codes = [i.code for i in tampered.findings]
+    assert codes.count("NO_CACHE") == len(FMT.formulas)
+    good = next(f for f in run.files if f.path.endswith("good.xlsx"))
+    assert tampered.report is not None and good.report is not None
+    assert all(tampered.report.number(k) == good.report.number(k) for k in FMT.formulas)

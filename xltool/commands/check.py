@@ -18,7 +18,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "check",
         help="校验回收的报表",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False,
     )
     p.add_argument("-h", "--help", action="help", help="显示帮助信息并退出")
