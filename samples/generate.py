@@ -27,11 +27,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from xltool.template import template_filename, write_workbook  # noqa: E402
-
 from xltool.layout import layout_for  # noqa: E402
 from xltool.spec import V2019, V2021, Format  # noqa: E402
-from xltool.synth import synth_values  # noqa: E402
+from xltool.synth import synth_values, totals  # noqa: E402
+from xltool.template import template_filename, write_workbook  # noqa: E402
 
 YEAR = 2025
 SEED = 20251231
@@ -122,17 +121,30 @@ def _foreign_workbook(path: Path, fmt: Format, values: dict[str, int | float], n
             if len(text) > 6 and lab.kind in ("label", "group"):
                 text = text[:4] + "\n" + text[4:]
             ws.cell(lab.row + off_r + 1, lab.col + off_c + 1, text)
+        with_totals = {**values, **totals(fmt, values)}
         for v in sh.values:
-            val = values.get(v.key)
-            if v.addr in sh.formulas:
-                val = None
+            val = with_totals.get(v.key)
             ws.cell(v.row + off_r + 1, v.col + off_c + 1, val)
         off_r += max(v.row for v in sh.values) + 4
     wb.save(path)
 
 
+def _continue_stock(fmt: Format, vals: dict[str, object], last: dict[str, int] | None) -> None:
+    """现行有效件数 = last year's + 本年制发 − 本年废止 (the V2021 stock heuristic holds)."""
+    if fmt.id != "2021":
+        return
+    for row in ("regulations", "normative_docs"):
+        k = f"sec2.art20_1.{row}."
+        prev = (last or {}).get(row, int(vals[k + "in_force"]))  # type: ignore[call-overload]
+        issued = int(vals[k + "issued"])  # type: ignore[call-overload]
+        repealed = min(int(vals[k + "repealed"]), prev + issued)  # type: ignore[call-overload]
+        vals[k + "repealed"] = repealed
+        vals[k + "in_force"] = prev + issued - repealed
+
+
 def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str, int]] | None,
-                 rng: random.Random, mistakes: dict[int, str]) -> dict[str, dict[str, int | float]]:
+                 rng: random.Random, mistakes: dict[int, str],
+                 stock: dict[str, dict[str, int]] | None = None) -> dict[str, dict[str, int | float]]:
     """Write one return per agency; returns the values written per agency name."""
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, dict[str, int | float]] = {}
@@ -142,6 +154,7 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
             continue
         co = (carried or {}).get(name)
         vals: dict[str, object] = dict(synth_values(fmt, rng, size=size, carried_over=co))
+        _continue_stock(fmt, vals, (stock or {}).get(name))
         written[name] = dict(vals)  # type: ignore[arg-type]
         target = out / template_filename(year, name)
         kw: dict = dict(agency=name, credit_code=credit_code(i), info=_info(i), narrative=_narrative(name),
@@ -156,6 +169,7 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
             vals["sec3.denied.third_party.natural"] = "/"
         elif mistake == "fullwidth":
             n = int(vals["sec2.art20_1.normative_docs.issued"]) + 12  # type: ignore[arg-type]
+            vals["sec2.art20_1.normative_docs.in_force"] = int(vals["sec2.art20_1.normative_docs.in_force"]) + 12  # type: ignore[arg-type]
             vals["sec2.art20_1.normative_docs.issued"] = str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
         elif mistake == "negative":
             vals["sec4.review.corrected"] = -1
@@ -201,9 +215,13 @@ def main() -> None:
         name: {k.split(".", 2)[2]: int(v) for k, v in vals.items() if k.startswith("sec3.carry_forward.")}
         for name, vals in prev_vals.items()
     }
+    stock = {
+        name: {row: int(vals[f"sec2.art20_1.{row}.in_force"]) for row in ("regulations", "normative_docs")}
+        for name, vals in prev_vals.items()
+    }
     returns = HERE / "returns"
     shutil.rmtree(returns, ignore_errors=True)
-    make_returns(returns, V2021, YEAR, carried, rng, MISTAKES)
+    make_returns(returns, V2021, YEAR, carried, rng, MISTAKES, stock)
     print(f"samples written under {HERE}")
 
 

@@ -20,7 +20,6 @@ from xltool.combine import (
     DISTRICT_NAME,
     CombineError,
     Disposition,
-    MixedFormatError,
     Submission,
     consolidate,
     headline_keys,
@@ -294,10 +293,15 @@ def test_year_majority_wrong_year_and_tie() -> None:
     assert consolidate([make_sub("甲局"), make_sub("丙局", year=2024)], year=2024).rows[0].agency == "丙局"
 
 
-def test_mixed_formats_are_refused() -> None:
+def test_other_format_is_excluded_with_reason() -> None:
     subs = [make_sub("甲局"), make_sub("老格式局", fmt=V2019, year=2025)]
-    with pytest.raises(MixedFormatError, match="老格式局"):
-        consolidate(subs)
+    res = consolidate(subs)
+    assert [r.agency for r in res.rows] == ["甲局"]
+    old = next(o for o in res.outcomes if o.agency == "老格式局")
+    assert old.disposition is Disposition.WRONG_FORMAT and not old.included
+    assert "2019" in old.reason and "2021" in old.reason
+    with pytest.raises(CombineError):
+        consolidate([make_sub("老格式局", fmt=V2019, year=2025)])
 
 
 def test_nothing_to_combine() -> None:

@@ -195,3 +195,61 @@ def test_libreoffice_resaved_template_is_not_tampering(tmp_path: Path, recalc) -
         assert set(r.formula_state.values()) == {"ok"}
         for k, v in vals.items():
             assert r.report is not None and r.report.values[k].number == v
+
+
+def _rewrite_sheet(p: Path, sheet: str, fn) -> Path:  # type: ignore[no-untyped-def]
+    """Copy ``p`` with one sheet part's XML passed through ``fn`` (what Excel/WPS might write)."""
+    import zipfile
+
+    from xltool.reader.xmlscan import workbook_info
+
+    with zipfile.ZipFile(p) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    part = workbook_info(parts).part_of(sheet)
+    assert part is not None
+    parts[part] = fn(parts[part].decode("utf-8")).encode("utf-8")
+    out = p.with_name("rewritten_" + p.name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    return out
+
+
+def test_error_value_no_cache_and_shared_formulas(tmp_path: Path) -> None:
+    import re
+
+    p, _ = _filled(tmp_path, V2021)
+    lay = layout_for(V2021)
+    s3 = TABLE_SHEETS["sec3"][0]
+    k_err, k_nc = "sec3.granted.total", "sec3.partial.total"
+    a_err, a_nc = lay.address[k_err][1], lay.address[k_nc][1]
+    rows = [lay.address[f"sec3.{r.key}.total"][1] for r in V2021.table("sec3").rows[4:9]]
+
+    def edit(xml: str) -> str:
+        xml = re.sub(rf'<c r="{a_err}"( s="\d+")?><f>([^<]*)</f><v>[^<]*</v>', rf'<c r="{a_err}"\1 t="e"><f>\2</f><v>#DIV/0!</v>', xml)
+        xml = re.sub(rf'(<c r="{a_nc}"[^>]*><f>[^<]*</f>)<v>[^<]*</v>', r"\1", xml)
+        # Excel's fill-down: the first total is the master, the next four share its formula
+        first = rows[0]
+        xml = re.sub(rf'(<c r="{first}"[^>]*>)<f>([^<]*)</f>', rf'\1<f t="shared" ref="{first}:{rows[-1]}" si="0">\2</f>', xml)
+        for a in rows[1:]:
+            xml = re.sub(rf'(<c r="{a}"[^>]*>)<f>[^<]*</f>', r'\1<f t="shared" si="0"/>', xml)
+        return xml
+
+    r = read_file(_rewrite_sheet(p, s3, edit))
+    assert r.formula_state[k_err] == "error"
+    assert r.report is not None and r.report.values[k_err].raw == "#DIV/0!"
+    assert r.formula_state[k_nc] == "no_cache"
+    for a in rows:
+        key = next(k for k, (_s, addr) in lay.address.items() if addr == a and _s == s3)
+        assert r.formula_state[key] == "ok", (a, r.findings)
+    assert not [f for f in r.findings if f.code.startswith("FORMULA")]
+
+
+def test_template_of_another_layout_version_is_read_by_labels(tmp_path: Path) -> None:
+    p, vals = _filled(tmp_path, V2021, meta_extra={"fingerprint": "0" * 64, "tool_version": "0.0.9"})
+    r = read_file(p)
+    assert r.is_template and "TEMPLATE_OUTDATED" in _codes(r)
+    assert r.report is not None and r.report.meta.agency == "环翠区科学技术局"
+    for k, v in vals.items():
+        assert r.report.values[k].number == v, k
+    assert r.formula_state == {}

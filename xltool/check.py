@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from .model import AgencyReport, CellValue, Finding, Severity
 from .previous import PreviousData, agency_key
+from .spec import format_for_year
 from .validate import RULES, evaluate
 
 Status = Literal["ok", "invalid", "unreadable"]
@@ -333,6 +334,9 @@ def check_paths(
     expect: dict[str, Any] = {}
     if year is not None:
         expect["expect_year"] = year
+        # a district collects one format per year (≤2020 → 2019, ≥2021 → 2021): another
+        # format cannot be added into the totals, so it is an error the agency must fix
+        expect["expect_format"] = format_for_year(year).id
     run = CheckRun([], year=year, roster=roster_entries, previous=prev, skipped=skipped,
                    feedback_dir=str(fb_dir) if fb_dir is not None else None)
     t_validate = 0.0

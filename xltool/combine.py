@@ -10,8 +10,9 @@ Policy, in the order it is applied:
 
 * unreadable files never count;
 * the run's year is ``--year`` or else the year most files carry; files of another year
-  are excluded with a reason; a file of the run's year in another format makes the whole
-  run refuse (``MixedFormatError``): adding V2019 and V2021 tables cell by cell is wrong;
+  are excluded with a reason; so is a file in the other official format than the run's
+  year calls for (adding V2019 and V2021 tables cell by cell would be wrong, and no
+  mapping between them is attempted): the agency must refill the current template;
 * files of one agency (same normalised name, same credit code or same roster entry) are
   reduced to the newest (fill time if known, else file time); the others are superseded;
 * with a roster, a file of an agency not on it is excluded (名单外单位) and every roster
@@ -59,6 +60,7 @@ class Disposition(str, Enum):
     UNREADABLE = "无法读取"
     WRONG_YEAR = "年度不符"
     NO_FORMAT = "无法识别格式"
+    WRONG_FORMAT = "格式不符"
     SUMMARY = "汇总表（非单位报表）"
 
 
@@ -67,10 +69,6 @@ MISSING = "未报送"  # a roster agency without any file
 
 class CombineError(ValueError):
     """The run cannot produce a summary (message in Chinese); the CLI exits with 2."""
-
-
-class MixedFormatError(CombineError):
-    """Files of the run's year come in both official formats."""
 
 
 @dataclass
@@ -403,7 +401,6 @@ def decide(
     notes: list[str] = []
     outcomes: list[FileOutcome | None] = [None] * len(subs)
     candidates: list[int] = []
-    others: list[str] = []
     for i, s in enumerate(subs):
         m = s.meta
         if not s.is_template and _is_summary(s.path):
@@ -422,18 +419,15 @@ def decide(
         elif m.format is None:
             outcomes[i] = FileOutcome(s, Disposition.NO_FORMAT, False, "无法识别报表格式（2019 或 2021），不计入汇总。")
         elif m.format != fmt.id:
-            others.append(f"{s.path.name}（{m.agency or '未填单位名称'}，{m.format} 格式）")
+            outcomes[i] = FileOutcome(
+                s, Disposition.WRONG_FORMAT, False,
+                f"使用的是 {m.format} 格式，{y} 年度应使用 {fmt.id} 格式（{fmt.document}）。两种格式的表格不能逐格相加，"
+                "不计入汇总。请该单位改用本年度模板重新填报。",
+            )
         else:
             if m.year is None:
                 notes.append(f"{s.path.name} 未注明报告年度，按本次汇总年度 {y} 年处理。")
             candidates.append(i)
-    if others:
-        raise MixedFormatError(
-            f"{y} 年度应使用 {fmt.id} 格式（{fmt.document}），但以下文件使用了另一种格式："
-            f"{'；'.join(others)}。两种格式的表格不能逐格相加，本工具不做格式换算。"
-            "请让这些单位改用本年度模板重新填报，或将其移出本次汇总的文件夹后再运行。"
-        )
-
     # group files of one agency: same normalised name, same credit code or same roster entry
     r_names: list[str] = []
     r_by_name: dict[str, int] = {}

@@ -419,7 +419,7 @@ class _Reader:
                 fs[key] = "error" if addr in errors else "no_cache" if cached.get(addr) in (None, "") else "ok"
         # unlocked cells (inputs) and merges
         covered = _covered(tuple(scan.merges))
-        file_inputs = {a for a, st in scan.styles.items() if st in unlocked and a not in covered}
+        file_inputs = scan.cells_with_style(unlocked) - covered
         missing_inputs = sp.inputs - file_inputs
         # a field the template filled in and locked (基本信息 年度/格式/单位) is still an input
         missing_inputs = {a for a in missing_inputs if _at(grid, *parse_a1(a)) in ("", None)}

@@ -99,11 +99,20 @@ class SheetScan:
     formulas: dict[str, str] = field(default_factory=dict)  # A1 → formula text (no '='), shared expanded
     cached: dict[str, str | None] = field(default_factory=dict)  # formula A1 → cached <v> text (None: none)
     errors: dict[str, str] = field(default_factory=dict)  # A1 → '#DIV/0!' …
-    styles: dict[str, int] = field(default_factory=dict)  # A1 → cellXfs index (cells with s=)
-    cells: set[str] = field(default_factory=set)  # every <c> address present
+    style_refs: list[tuple[bytes, bytes]] = field(default_factory=list)  # every cell: (A1, cellXfs index or b"")
     merges: list[str] = field(default_factory=list)
     protected: bool = False  # <sheetProtection sheet="1">
     protection: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def styles(self) -> dict[str, int]:
+        """A1 → cellXfs index, for cells that name a style."""
+        return {ref.decode(): int(st) for ref, st in self.style_refs if st}
+
+    def cells_with_style(self, style_ids: set[int]) -> set[str]:
+        """Addresses of the cells whose style is one of ``style_ids`` (decoded only for those)."""
+        want = {str(i).encode() for i in style_ids}
+        return {ref.decode() for ref, st in self.style_refs if st in want}
 
 
 _FAST_MERGE = re.compile(rb'<mergeCell ref="([^"]+)"')
@@ -126,15 +135,10 @@ def scan_sheet(xml: bytes) -> SheetScan:
     n_cells = 0 if prefixed else data.count(b"<c ")
     rs = _FAST_RS.findall(data) if not prefixed else []
     if not prefixed and len(rs) == n_cells:
-        s.cells = {ref.decode() for ref, _st in rs}
-        s.styles = {ref.decode(): int(st) for ref, st in rs if st}
+        s.style_refs = rs
         _formulas_fast(data, s)
     else:
-        for ref, st in _CELL_RS.findall(data):
-            a = ref.decode().replace("$", "")
-            s.cells.add(a)
-            if st:
-                s.styles[a] = int(st)
+        s.style_refs = [(ref.replace(b"$", b""), st) for ref, st in _CELL_RS.findall(data)]
         _formulas_general(data, s)
     if b't="e"' in data:
         for cattrs, v in _ECELL.findall(data):
