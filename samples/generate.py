@@ -197,20 +197,22 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
     return written
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    """Write the samples under ``out`` (this folder by default)."""
     from xltool.combine import combine
 
     rng = random.Random(SEED)
-    write_roster(HERE / "roster.csv")
+    out.mkdir(parents=True, exist_ok=True)
+    write_roster(out / "roster.csv")
     # last year: clean returns for every agency, combined into last year's summary
     with tempfile.TemporaryDirectory() as td:
         prev_dir = Path(td) / "2024"
         prev_vals = make_returns(prev_dir, V2021, YEAR - 1, None, rng, {})
-        last = HERE / "last-year"
+        last = out / "last-year"
         shutil.rmtree(last, ignore_errors=True)
         last.mkdir()
         combine([prev_dir], out=last / f"{YEAR - 1}年_{DISTRICT}_政府信息公开年报汇总.xlsx", year=YEAR - 1,
-                roster=HERE / "roster.csv", force=True)
+                roster=out / "roster.csv", force=True)
     carried = {
         name: {k.split(".", 2)[2]: int(v) for k, v in vals.items() if k.startswith("sec3.carry_forward.")}
         for name, vals in prev_vals.items()
@@ -219,11 +221,11 @@ def main() -> None:
         name: {row: int(vals[f"sec2.art20_1.{row}.in_force"]) for row in ("regulations", "normative_docs")}
         for name, vals in prev_vals.items()
     }
-    returns = HERE / "returns"
+    returns = out / "returns"
     shutil.rmtree(returns, ignore_errors=True)
     make_returns(returns, V2021, YEAR, carried, rng, MISTAKES, stock)
-    print(f"samples written under {HERE}")
+    print(f"samples written under {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

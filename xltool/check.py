@@ -116,6 +116,8 @@ class CheckRun:
     year: int | None = None
     roster: list[Any] | None = None  # roster.RosterEntry
     roster_missing: list[str] = field(default_factory=list)  # roster names without a file
+    # roster names without a readable file, but with an unreadable file named after them
+    roster_unreadable: dict[str, list[CheckedFile]] = field(default_factory=dict)
     not_on_roster: list[CheckedFile] = field(default_factory=list)
     no_agency: list[CheckedFile] = field(default_factory=list)  # readable files without 单位名称
     duplicates: dict[str, list[CheckedFile]] = field(default_factory=dict)  # name → files
@@ -284,7 +286,13 @@ def _roster_pass(run: CheckRun) -> None:
                 ))
             continue
         seen.add(agency_key(entry.name))
-    run.roster_missing = [e.name for e in run.roster if agency_key(e.name) not in seen]
+    missing = [e.name for e in run.roster if agency_key(e.name) not in seen]
+    unreadable = [f for f in run.files if f.status == "unreadable"]
+    for name in missing:
+        hits = [f for f in unreadable if agency_key(name) in agency_key(Path(f.path).stem)]
+        if hits:
+            run.roster_unreadable[name] = hits
+    run.roster_missing = [n for n in missing if n not in run.roster_unreadable]
 
 
 def feedback_target(path: str | Path, out_dir: Path, used: set[str]) -> Path:

@@ -83,7 +83,11 @@ def render(run: CheckRun, *, full: bool = False) -> str:
         lines.append(f"对照报送名单（{len(run.roster)} 个单位）：")
         if run.roster_missing:
             lines.append(f"  未报送（{len(run.roster_missing)}）：" + "、".join(run.roster_missing))
-        else:
+        if run.roster_unreadable:
+            lines.append(f"  已报送但文件无法读取（{len(run.roster_unreadable)}）：" + "、".join(
+                f"{name}（{'、'.join(display_path(f.path) for f in files)}）"
+                for name, files in run.roster_unreadable.items()))
+        if not run.roster_missing and not run.roster_unreadable:
             lines.append("  名单内单位均已报送。")
         if run.not_on_roster:
             lines.append(f"  名单外单位（{len(run.not_on_roster)}）：" + "、".join(
