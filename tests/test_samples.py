@@ -3,12 +3,12 @@ and the generator still makes the same numbers (samples are not stale)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from python_calamine import CalamineWorkbook
 
+from xltool import sampledata as GEN
 from xltool.check import check_paths
 from xltool.layout import layout_for
 from xltool.spec import V2021
@@ -16,14 +16,6 @@ from xltool.spec import V2021
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("samples_generate", SAMPLES / "generate.py")
-    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod
-
-
-GEN = _generator()
 NAMES = [name for name, _ in GEN.AGENCIES]
 
 

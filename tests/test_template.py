@@ -695,18 +695,3 @@ def test_cli_entry_point_exit_code(tmp_path: Path) -> None:
     proc = run("--year", "2025")
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in tmp_path.iterdir()] == [template_filename(2025, None)]
-
-
-def test_demo_writes_roster_and_templates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from xltool.commands.demo import DEMO_AGENCIES, ROSTER_NAME, TEMPLATE_DIR, demo_year
-
-    out_dir = tmp_path / "demo"
-    code, out, _err = run_cli(["demo", "--out", str(out_dir)], capsys)
-    assert code == 0
-    files = sorted((out_dir / TEMPLATE_DIR).iterdir())
-    assert len(files) == len(DEMO_AGENCIES) and (out_dir / ROSTER_NAME).exists()
-    assert f"{demo_year()} 年度" in out
-    code, _out, err = run_cli(["demo", "--out", str(out_dir)], capsys)
-    assert code == 2 and "--force" in err
-    code, _out, _err = run_cli(["demo", "--out", str(out_dir), "--force"], capsys)
-    assert code == 0

@@ -1,102 +1,104 @@
-"""``xltool demo``: show the tool end to end on built-in sample agencies.
+"""``xltool demo``: the whole yearly job in one command, on realistic sample data.
 
-First version: writes a sample roster and one locked template per sample agency for the
-current report year (last calendar year, since reports are due by 31 January).
-Later steps (sample returns, check, combine) are added as further ``step_*`` functions.
+Steps, each the same API the real commands use: make the sample data (roster, last
+year's summary, this year's returns with one of each realistic mistake), generate this
+year's templates with 上年结转 prefilled, check the returns and write feedback copies,
+combine the district summary. Everything goes into one fresh output folder.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-from datetime import date
+import json
+import shutil
+import time
 from pathlib import Path
 
+from .. import sampledata
+from ..check import check_paths
 from ..cli import UsageError
+from ..combine import combine
 from ..fileio import atomic_path
-from ..roster import CODE_HEADER, CONTACT_HEADER, NAME_HEADER, RosterEntry, read_roster
-from ..spec import Format, format_for_year
-from ..template import TemplateError, plan_templates, write_templates
+from ..previous import load_previous
+from ..roster import read_roster
+from ..spec import format_for_year
+from ..template import carry_over_prefill, write_templates
 
-DEMO_AGENCIES: tuple[str, ...] = (
-    "威海市环翠区人民政府办公室",
-    "环翠区发展和改革局",
-    "环翠区教育和体育局",
-    "环翠区科学技术局",
-    "环翠区民政局",
-    "环翠区财政局",
-    "环翠区卫生健康局",
-    "环翠区信访局",
-    "环翠区鲸园街道办事处",
-)
-ROSTER_NAME = "单位名单.csv"
-TEMPLATE_DIR = "模板"
+DATA_DIR = "0_示例数据"
+TEMPLATE_DIR = "1_下发模板"
+FEEDBACK_DIR = "2_校验意见"
+CHECK_JSON = "2_校验结果.json"
+SUMMARY_DIR = "3_全区汇总"
+MARKER = ".xltool-demo"  # only a folder carrying this marker is ever cleared by --force
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo",
-        help="用内置的示例单位演示完整流程",
-        description="用内置的示例单位演示：生成单位名单和各单位的加锁填报模板。",
+        help="用示例数据演示完整流程（生成模板 → 校验 → 汇总）",
+        description="用示例数据演示一年的完整流程：生成示例名单和回收报表，生成带上年结转预填的模板，"
+        "校验回收的报表并生成退回修改用的校验意见，汇总生成全区汇总表。",
         add_help=False,
     )
     p.add_argument("-h", "--help", action="help", help="显示帮助信息并退出")
-    p._optionals.title = "选项"
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=Path("demo-output"),
-        metavar="文件夹",
-        help="输出文件夹（默认 demo-output）",
-    )
-    p.add_argument("--force", action="store_true", help="覆盖输出文件夹中已有的演示文件")
+    p.add_argument("--out", type=Path, default=Path("demo-output"), metavar="文件夹", help="输出文件夹（默认 demo-output）")
+    p.add_argument("--force", action="store_true", help="输出文件夹已存在时先清空（只清空以前演示生成的文件夹）")
     p.set_defaults(func=run)
     return p
 
 
-def demo_year(today: date | None = None) -> int:
-    """The report year being collected now: last calendar year."""
-    return (today or date.today()).year - 1
-
-
-def step_roster(out: Path, force: bool) -> Path:
-    """Write the sample roster (UTF-8 with BOM, as Excel's "CSV UTF-8" saves it)."""
-    target = out / ROSTER_NAME
-    with atomic_path(target, overwrite=force) as tmp:
-        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow([NAME_HEADER, CODE_HEADER, CONTACT_HEADER])
-            for name in DEMO_AGENCIES:
-                w.writerow([name, "", ""])
-    return target
-
-
-def step_templates(out: Path, year: int, fmt: Format, agencies: list[RosterEntry], force: bool) -> list[Path]:
-    return write_templates(out / TEMPLATE_DIR, year, fmt, agencies, overwrite=force)
+def _prepare(out: Path, force: bool) -> None:
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"输出位置“{out}”是一个文件，不是文件夹。")
+        if any(out.iterdir()):
+            if not force:
+                raise UsageError(f"输出文件夹“{out}”已存在且不为空。请换一个文件夹，或加 --force 覆盖以前的演示结果。")
+            if not (out / MARKER).exists():
+                raise UsageError(f"文件夹“{out}”不是以前演示生成的，为避免误删，不会清空它。请换一个文件夹。")
+            shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("xltool demo output\n", encoding="utf-8")
 
 
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
-    year = demo_year()
+    _prepare(out, args.force)
+    t0 = time.perf_counter()
+    year = sampledata.YEAR
     fmt = format_for_year(year)
-    agencies = [RosterEntry(n) for n in DEMO_AGENCIES]
-    try:  # check every target before writing anything
-        if out.exists() and not out.is_dir():
-            raise TemplateError(f"输出位置“{out}”是一个文件，不是文件夹。")
-        if not args.force and (out / ROSTER_NAME).exists():
-            raise TemplateError(
-                f"文件“{out / ROSTER_NAME}”已经存在，没有生成任何文件（如要覆盖，请加 --force）。"
-            )
-        plan_templates(out / TEMPLATE_DIR, year, agencies, overwrite=args.force)
-        roster = step_roster(out, args.force)
-        entries = read_roster(roster)
-        templates = step_templates(out, year, fmt, entries, args.force)
-    except (TemplateError, ValueError) as e:
-        raise UsageError(str(e)) from None
-    except OSError as e:
-        raise UsageError(f"无法写入文件：{e}") from None
-    print(f"演示：{year} 年度，{fmt.id} 格式（{fmt.document}）")
-    print(f"  单位名单：{roster}（{len(entries)} 个单位）")
-    print(f"  填报模板：{len(templates)} 个，在“{out / TEMPLATE_DIR}”")
-    print("下一步：把模板发给各单位填写；收回后用 xltool check 校验、xltool combine 汇总。")
+    data = out / DATA_DIR
+    sampledata.main(data)
+    roster_path = data / "roster.csv"
+    roster = read_roster(roster_path)
+    last_year = data / "last-year"
+    previous = load_previous([last_year])
+
+    templates = write_templates(
+        out / TEMPLATE_DIR, year, fmt, roster,
+        per_agency=lambda e: carry_over_prefill(fmt, previous, e.name, year) if e else {},
+    )
+    returns = data / "returns"
+    run_ = check_paths([returns], year=year, roster=roster, previous=previous, feedback_dir=out / FEEDBACK_DIR)
+    with atomic_path(out / CHECK_JSON, overwrite=True) as tmp:
+        tmp.write_text(json.dumps({"files": [f.to_json() for f in run_.files]}, ensure_ascii=False, indent=2),
+                       encoding="utf-8")
+    summary_path = out / SUMMARY_DIR / f"{year}年_{sampledata.DISTRICT}_政府信息公开年报汇总.xlsx"
+    result = combine([returns], year=year, roster=roster, previous=previous, out=summary_path, force=True)
+    elapsed = time.perf_counter() - t0
+
+    n_ok = sum(f.status == "ok" for f in run_.files)
+    n_bad = sum(f.status == "invalid" for f in run_.files)
+    n_unr = sum(f.status == "unreadable" for f in run_.files)
+    feedback = sorted((out / FEEDBACK_DIR).glob("*.xlsx")) if (out / FEEDBACK_DIR).exists() else []
+    included = len(result.rows)
+    print(f"演示完成（{year} 年度，{fmt.id} 格式，{fmt.document}），用时 {elapsed:.1f} 秒。")
+    print(f"1. 下发模板：为名单中的 {len(templates)} 个单位生成了加锁模板，“上年结转”已按上年汇总预填 → {out / TEMPLATE_DIR}")
+    print(f"2. 回收校验：示例回收报表 {len(run_.files)} 个（{returns}）：通过 {n_ok} 个，有错误 {n_bad} 个，无法读取 {n_unr} 个；")
+    if run_.roster_missing:
+        print(f"   未报送：{'、'.join(run_.roster_missing)}")
+    print(f"   为有问题的 {len(feedback)} 个文件生成了退回修改用的校验意见 → {out / FEEDBACK_DIR}")
+    print(f"   逐条结果（JSON）→ {out / CHECK_JSON}")
+    print(f"3. 全区汇总：{included} 个单位计入合计，其余已在“报送情况”和“说明”中写明原因 → {summary_path}")
+    print("下一步：用 Excel/WPS 打开以上文件查看；实际使用时的命令见 README。")
     return 0
