@@ -57,7 +57,7 @@ class Rule:
     code: str
     severity: Severity
     meaning: str
-    source: str = "校验"  # 校验 (validation) | 读取 (reader) | 名单 (roster)
+    source: str = "校验"  # 校验 (validation) | 读取 (reader) | 名单 (roster) | 汇总 (combine)
 
 
 _OWN_RULES: tuple[Rule, ...] = (
@@ -78,6 +78,7 @@ _OWN_RULES: tuple[Rule, ...] = (
     Rule("STALE_TOTAL", WARNING, "合计单元格显示的结果与填报数字不符（未重新计算）；本工具已按填报数字重新计算"),
     Rule("NOT_ON_ROSTER", WARNING, "单位不在报送名单中", "名单"),
     Rule("DUPLICATE_AGENCY", WARNING, "同一单位报送了多个文件", "名单"),
+    Rule("COMBINE_UNFILLED", WARNING, "全区合计中有单位此项未填写（空白或“/”），按 0 计入，请核实", "汇总"),
 )
 
 
