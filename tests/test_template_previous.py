@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import random
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -14,6 +16,9 @@ from xltool.layout import layout_for
 from xltool.spec import V2021
 from xltool.synth import synth_values
 from xltool.template import write_workbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+HOSTILE = importlib.import_module("hostile")
 
 COLS = [c.key for c in V2021.table("sec3").columns if c.key != "total"]
 
@@ -71,3 +76,11 @@ def test_previous_of_wrong_year_is_refused(last_year, tmp_path: Path, capsys) ->
     assert rc == 2
     assert "2024 年度" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_hostile_previous_file_is_refused_not_crashing(tmp_path: Path, capsys) -> None:
+    """A --previous file that would make python-calamine abort is stopped by the guard first."""
+    bad = HOSTILE.sparse_corner(tmp_path)
+    rc = main(["template", "--year", "2025", "--agency", "甲局", "--previous", str(bad), "--out", str(tmp_path / "o")])
+    assert rc == 2
+    assert "无法安全读取" in capsys.readouterr().err

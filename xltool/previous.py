@@ -60,10 +60,36 @@ def _meta_rows(rows: list[list[object]]) -> dict[str, str]:
     return out
 
 
+# A district summary is larger than an agency file (one row per agency, ~210 columns), so it
+# gets its own, still bounded, guard limits before any parser touches it.
+SUMMARY_LIMITS_ROWS = 50_000
+
+
+def _guard_summary(path: Path) -> None:
+    """Run the reader's guard with limits sized for a summary; raise PreviousError if unsafe."""
+    from .reader import GuardError, GuardLimits, guard
+
+    limits = GuardLimits(
+        max_file_bytes=200 * 1024 * 1024,
+        max_member_bytes=400 * 1024 * 1024,
+        max_total_bytes=800 * 1024 * 1024,
+        max_cells=SUMMARY_LIMITS_ROWS * 500,
+        max_rows=SUMMARY_LIMITS_ROWS,
+        max_cols=1_000,
+    )
+    try:
+        guard(path, limits)
+    except GuardError as e:
+        raise PreviousError(f"上年数据文件 {path.name} 无法安全读取：{e.message}") from None
+
+
 def _summary_meta(path: Path) -> dict[str, str] | None:
     """The summary's meta key/value rows, or None when the file is not a district summary."""
     from python_calamine import CalamineWorkbook
 
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    _guard_summary(path)
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception:
