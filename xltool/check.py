@@ -320,11 +320,14 @@ def check_paths(
     workers: int | None = None,
     progress: bool | Callable[[int, int], None] | None = None,
     keep_results: bool = True,
+    on_file: Callable[[CheckedFile], None] | None = None,
 ) -> CheckRun:
     """Read, validate and (optionally) write feedback copies for every workbook under ``paths``.
 
     ``roster``/``previous`` may be paths or loaded objects. ``keep_results=False`` drops the
-    reader results and reports after validation (memory for very large runs; combine keeps them).
+    reader results and reports after validation. ``on_file(f)`` is called for each file as
+    soon as it is validated, so a caller (combine) can shrink what is kept per file while
+    the batch goes on: memory then grows with what the caller keeps, not with the files.
     Raises ``CheckError`` (Chinese) for input problems; bad files never raise.
     """
     from .reader import read_many
@@ -365,6 +368,8 @@ def check_paths(
                 report=report,
                 error=getattr(res, "error", None),
             ))
+            if on_file is not None:
+                on_file(run.files[-1])
             t_validate += time.perf_counter() - tv
             if step is not None:
                 step(i)

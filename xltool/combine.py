@@ -708,7 +708,7 @@ def combine(
             raise CombineError(str(e)) from None
     try:
         run = check_paths(paths, year=year, roster=roster, previous=previous, workers=workers,
-                          progress=progress)
+                          progress=progress, on_file=_slim)
     except CheckError as e:
         raise CombineError(str(e)) from None
     subs = [submission_from_check(f) for f in run.files]
@@ -736,6 +736,45 @@ def combine(
     result.timings = {"check": t1 - t0, **{f"check.{k}": v for k, v in check_timings.items()},
                       "consolidate": t2 - t1, "write": t3 - t2}
     return result
+
+
+@dataclass
+class _ReadFacts:
+    """What combine needs of a reader result once the file has been validated."""
+
+    path: str
+    sha256: str | None
+    mtime: float | None
+    fill_time: Any
+    is_template: bool
+
+
+_CV_CACHE: dict[tuple[str, Any, Any], CellValue] = {}
+
+
+def _shared(v: CellValue) -> CellValue:
+    """One shared object per distinct cell value (most are small counts): memory per file
+    stays at one dict of references instead of ~200 objects."""
+    key = (v.state, v.number, v.raw)
+    got = _CV_CACHE.get(key)
+    if got is None:
+        if len(_CV_CACHE) < 100_000:
+            _CV_CACHE[key] = v
+        return v
+    return got
+
+
+def _slim(f: Any) -> None:
+    """Called by check_paths per file: keep the numbers and facts combine uses, drop the rest."""
+    res = f.result
+    if res is not None:
+        f.result = _ReadFacts(str(getattr(res, "path", f.path)), getattr(res, "sha256", None),
+                              getattr(res, "mtime", None), getattr(res, "fill_time", None),
+                              bool(getattr(res, "is_template", False)))
+    rep = f.report
+    if rep is not None:
+        f.report = AgencyReport.model_construct(
+            meta=rep.meta, values={k: _shared(v) for k, v in rep.values.items()}, narrative={}, extras={})
 
 
 def _check_output(out: Path, inputs: Sequence[Path], force: bool) -> None:
