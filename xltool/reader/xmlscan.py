@@ -23,6 +23,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html import unescape
 
+from ..layout import col_letter
+
 _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # optional namespace prefix
 
 # every cell's address and style, whatever the attribute order
@@ -56,15 +58,6 @@ def col_index(letters: str) -> int:
     return n - 1
 
 
-def col_letters(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
-
 def shift_formula(text: str, d_row: int, d_col: int) -> str:
     """A shared formula's text as seen from a cell ``d_row``/``d_col`` away from its master."""
     if not d_row and not d_col:
@@ -74,7 +67,7 @@ def shift_formula(text: str, d_row: int, d_col: int) -> str:
         if m.group(2) is None:
             return m.group(0)  # a string literal
         cabs, col, rabs, row = m.groups()
-        c = col if cabs else col_letters(col_index(col) + d_col)
+        c = col if cabs else col_letter(col_index(col) + d_col)
         r = row if rabs else str(int(row) + d_row)
         return f"{cabs}{c}{rabs}{r}"
 
