@@ -28,7 +28,6 @@ import re
 import sys
 import time
 import unicodedata
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,11 +40,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .layout import META_SHEET, TABLE_SHEETS, layout_for
+from .layout import TABLE_SHEETS, layout_for
 from .model import AgencyReport, CellValue, Finding, ReportMeta, Severity
 from .spec import Format, format_for_year
 from .spec.types import Balance, ColumnTotal, RowTotal
-from .summary_layout import DETAIL_SHEET, SUMMARY_TABLE_SHEETS
+from .summary_layout import SUMMARY_TABLE_SHEETS, is_summary_file
 
 DISTRICT_NAME = "全区合计"  # the agency name of the district totals in findings
 
@@ -361,28 +360,6 @@ def _choose_year(subs: Sequence[Submission], year: int | None) -> tuple[int, str
     return best, f"未指定 --year：按多数文件的年度汇总（{total} 个注明年度的文件中 {n} 个为 {best} 年度）。"
 
 
-def _is_summary(path: Path) -> bool:
-    """A district summary written by combine: its workbook.xml names our summary's sheets.
-
-    Only ``xl/workbook.xml`` is read (through zipfile, size-capped), never the sheets: the
-    file may be hostile, and the reader's guard has already refused to open it.
-    """
-    try:
-        with zipfile.ZipFile(path) as z:
-            info = z.getinfo("xl/workbook.xml")
-            if info.file_size > _WORKBOOK_XML_MAX:
-                return False
-            with z.open(info) as f:
-                text = f.read(_WORKBOOK_XML_MAX).decode("utf-8", "replace")
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
-        return False
-    names = (DETAIL_SHEET, META_SHEET, *SUMMARY_TABLE_SHEETS.values())
-    return all(f'name="{n}"' in text for n in names)
-
-
-_WORKBOOK_XML_MAX = 1 << 20
-
-
 def _time_key(s: Submission) -> tuple[float, float, str]:
     t = s.fill_time.timestamp() if s.fill_time is not None else (s.mtime or 0.0)
     return (t, s.mtime or 0.0, str(s.path))
@@ -403,7 +380,7 @@ def decide(
     candidates: list[int] = []
     for i, s in enumerate(subs):
         m = s.meta
-        if not s.is_template and _is_summary(s.path):
+        if not s.is_template and is_summary_file(s.path):
             outcomes[i] = FileOutcome(
                 s, Disposition.SUMMARY, False,
                 "这是本工具生成的全区汇总表，不是单位报表，已跳过。请不要把汇总表放在回收文件夹中。",

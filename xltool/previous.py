@@ -60,23 +60,11 @@ def _meta_rows(rows: list[list[object]]) -> dict[str, str]:
     return out
 
 
-# A district summary is larger than an agency file (one row per agency, ~210 columns), so it
-# gets its own, still bounded, guard limits before any parser touches it.
-SUMMARY_LIMITS_ROWS = 50_000
-
-
 def _guard_summary(path: Path) -> None:
     """Run the reader's guard with limits sized for a summary; raise PreviousError if unsafe."""
-    from .reader import GuardError, GuardLimits, guard
+    from .reader import GuardError, guard
 
-    limits = GuardLimits(
-        max_file_bytes=200 * 1024 * 1024,
-        max_member_bytes=400 * 1024 * 1024,
-        max_total_bytes=800 * 1024 * 1024,
-        max_cells=SUMMARY_LIMITS_ROWS * 500,
-        max_rows=SUMMARY_LIMITS_ROWS,
-        max_cols=1_000,
-    )
+    limits = SL.summary_guard_limits()
     try:
         guard(path, limits)
     except GuardError as e:

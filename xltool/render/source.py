@@ -10,18 +10,17 @@ with the same rules (``combine.validate_totals``). Errors block rendering unless
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..layout import META_SHEET, Layout, layout_for, parse_a1
 from ..model import CellValue, Finding, Severity
-from ..previous import SUMMARY_LIMITS_ROWS
-from ..reader.guard import DEFAULT_LIMITS, Guarded, GuardError, GuardLimits, guard
+from ..reader.guard import DEFAULT_LIMITS, Guarded, GuardError, guard
 from ..reader.labels import norm_label
 from ..reader.values import cell_text
 from ..spec import FORMATS, Format
+from ..summary_layout import is_summary_file, summary_guard_limits
 from ..validate import fmt_num
 
 
@@ -69,28 +68,10 @@ def show(v: CellValue | None, number: int | float | None = None) -> tuple[str, b
     return (v.raw or "").strip(), False
 
 
-# A district summary holds one row per agency on 分单位明细 (20,000 agencies ≈ 13 MB), far
-# beyond the guard's limits for an agency's file: the same limits as ``previous`` uses for a
-# summary; only its small sheets are parsed, each after its real extent is checked.
-SUMMARY_LIMITS = GuardLimits(max_file_bytes=200 << 20, max_member_bytes=400 << 20, max_total_bytes=800 << 20,
-                             max_cells=SUMMARY_LIMITS_ROWS * 500, max_rows=SUMMARY_LIMITS_ROWS, max_cols=1_000)
-_WORKBOOK_XML_MAX = 1 << 20
-
-
-def is_summary(path: Path) -> bool:
-    """A district summary: its workbook.xml names the summary's sheets (only that part is read)."""
-    from ..summary_layout import SUMMARY_TABLE_SHEETS
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            info = z.getinfo("xl/workbook.xml")
-            if info.file_size > _WORKBOOK_XML_MAX:
-                return False
-            with z.open(info) as f:
-                text = f.read(_WORKBOOK_XML_MAX).decode("utf-8", "replace")
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
-        return False
-    return all(f'name="{n}"' in text for n in (META_SHEET, *SUMMARY_TABLE_SHEETS.values()))
+# A district summary holds one row per agency on 分单位明细, far beyond the guard's limits
+# for an agency's file: it gets summary-sized limits; only its small sheets are parsed, each
+# after its real extent is checked.
+SUMMARY_LIMITS = summary_guard_limits()
 
 
 def _small_sheets(g: Guarded, names: list[str]) -> dict[str, list[list[object]]]:
@@ -115,7 +96,7 @@ def _small_sheets(g: Guarded, names: list[str]) -> dict[str, list[list[object]]]
 def load(path: str | Path, *, name: str | None = None) -> RenderInput:
     """Read and validate the workbook to render; ``name`` overrides the agency/district name."""
     p = Path(path)
-    if not is_summary(p):
+    if not is_summary_file(p):
         return _load_agency(p, name)
     try:
         g = guard(p, SUMMARY_LIMITS)
