@@ -109,3 +109,27 @@ def test_samples_are_not_stale(tmp_path: Path) -> None:
         if name.startswith(f"{GEN.YEAR}年_") and agency("broken") not in name and agency("old_format") not in name:
             assert _inputs(SAMPLES / "returns" / name) == _inputs(tmp_path / "returns" / name), name
     assert (SAMPLES / "roster.csv").read_bytes() == (tmp_path / "roster.csv").read_bytes()
+
+
+def test_seed_report_as_2019_workbook() -> None:
+    """samples/seed holds the published 2020 report of 环翠区科学技术局 (format 2019), read here
+    at the layout's addresses by python-calamine, independently of xltool's reader."""
+    from xltool.layout import parse_a1
+    from xltool.spec import V2019
+
+    files = list((SAMPLES / "seed").glob("*.xlsx"))
+    assert len(files) == 1 and "环翠区科学技术局" in files[0].name and files[0].name.startswith("2020年")
+    lay = layout_for(V2019)
+    wb = CalamineWorkbook.from_path(str(files[0]))
+    grids = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names}
+    nonzero = {}
+    for key in V2019.cells:
+        sheet, addr = lay.address[key]
+        r, c = parse_a1(addr)
+        v = grids[sheet][r][c]
+        assert v != "", key  # every cell of the published report was filled
+        if v:
+            nonzero[key] = v
+    assert nonzero == {"sec2.art20_1.normative_docs.new_published": 1, "sec2.art20_1.normative_docs.total_published": 3}
+    run = check_paths(files, year=2020, workers=1)
+    assert run.files[0].status == "ok" and run.files[0].format == "2019"
