@@ -10,7 +10,7 @@ import pytest
 
 from xltool import sampledata
 from xltool.cli import main
-from xltool.commands.demo import CHECK_JSON, FEEDBACK_DIR, SUMMARY_DIR, TEMPLATE_DIR
+from xltool.commands.demo import CHECK_JSON, FEEDBACK_DIR, PUBLISH_DIR, SUMMARY_DIR, TEMPLATE_DIR
 from xltool.summary_layout import DETAIL_SHEET, STATUS_SHEET
 
 
@@ -41,6 +41,11 @@ def test_demo_runs_the_whole_job(tmp_path: Path, capsys: pytest.CaptureFixture[s
     missing = sampledata.AGENCIES[next(i for i, m in sampledata.MISTAKES.items() if m == "missing") - 1][0]
     assert missing in status_text and "未报送" in status_text
     wb.close()
+
+    published = sorted(p.suffix for p in (out / PUBLISH_DIR).iterdir())
+    assert published == [".docx", ".html"]
+    html = next((out / PUBLISH_DIR).glob("*.html")).read_text(encoding="utf-8")
+    assert "三、收到和处理政府信息公开申请情况" in html and "环翠区人民政府" in html
 
     # re-running: refused without --force, fresh with --force
     assert main(["demo", "--out", str(out)]) == 2

@@ -3,7 +3,8 @@
 Steps, each the same API the real commands use: make the sample data (roster, last
 year's summary, this year's returns with one of each realistic mistake), generate this
 year's templates with 上年结转 prefilled, check the returns and write feedback copies,
-combine the district summary. Everything goes into one fresh output folder.
+combine the district summary and render it as a publishable report (HTML, DOCX).
+Everything goes into one fresh output folder.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ TEMPLATE_DIR = "1_下发模板"
 FEEDBACK_DIR = "2_校验意见"
 CHECK_JSON = "2_校验结果.json"
 SUMMARY_DIR = "3_全区汇总"
+PUBLISH_DIR = "4_发布稿"
 MARKER = ".xltool-demo"  # only a folder carrying this marker is ever cleared by --force
 
 
@@ -85,6 +87,15 @@ def run(args: argparse.Namespace) -> int:
                        encoding="utf-8")
     summary_path = out / SUMMARY_DIR / f"{year}年_{sampledata.DISTRICT}_政府信息公开年报汇总.xlsx"
     result = combine([returns], year=year, roster=roster, previous=previous, out=summary_path, force=True)
+    # the publishable district report, from the summary just written
+    from ..render import prepare
+    from ..render.docx import write_docx
+    from ..render.html import write_html
+
+    prepared = prepare(summary_path, agency=f"威海市{sampledata.DISTRICT}人民政府")
+    stem = f"{year}年_{sampledata.DISTRICT}_政府信息公开工作年度报告"
+    html = write_html(prepared.doc, out / PUBLISH_DIR / f"{stem}.html")
+    docx = write_docx(prepared.doc, out / PUBLISH_DIR / f"{stem}.docx")
     elapsed = time.perf_counter() - t0
 
     n_ok = sum(f.status == "ok" for f in run_.files)
@@ -100,5 +111,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"   为有问题的 {len(feedback)} 个文件生成了退回修改用的校验意见 → {out / FEEDBACK_DIR}")
     print(f"   逐条结果（JSON）→ {out / CHECK_JSON}")
     print(f"3. 全区汇总：{included} 个单位计入合计，其余已在“报送情况”和“说明”中写明原因 → {summary_path}")
+    print(f"4. 发布稿：按官方格式生成全区年度报告（文字部分待补写）→ {html}、{docx.name}")
     print("下一步：用 Excel/WPS 打开以上文件查看；实际使用时的命令见 README。")
     return 0
