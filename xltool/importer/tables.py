@@ -134,7 +134,7 @@ def _match_grid(rows: Sequence[Row], t: Table) -> TableMatch | None:
             for ci, c in enumerate(r.cells):
                 if not c or _is_value_like(c):
                     continue
-                hit = next((row for row in t.rows if row.key not in found and label_score(c, row.label) >= 1), None)
+                hit = next((row for row in t.rows if row.key not in found and match_score(c, row.label) >= 1), None)
                 if hit is not None:
                     li = ci
                     break
@@ -168,20 +168,12 @@ def _match_grid(rows: Sequence[Row], t: Table) -> TableMatch | None:
 # --- section 三: ordered row labels, tree header above ----------------------------------
 
 
-def label_score(cell: str, label: str) -> int:
-    """``match_score``, also with ``，`` read as ``、`` (OCR'd （六） rows, official-format.md §7 item 5)."""
-    s = match_score(cell, label)
-    if s < 4 and "、" in label and ("，" in cell or "," in cell):
-        s = max(s, match_score(cell.replace("，", "、").replace(",", "、"), label))
-    return s
-
-
 def _label_hits(r: Row, label: str) -> list[tuple[int, int]]:
     """(score, cell index) of the cells of ``r`` naming ``label`` (text cells only)."""
     out = []
     for i, c in enumerate(r.cells):
         if c and not _is_value_like(c):
-            s = label_score(c, label)
+            s = match_score(c, label)
             if s:
                 out.append((s, i))
     return out

@@ -10,6 +10,8 @@ about workbooks.
 '本年新制作数量'
 >>> norm_label("3.危及“三安全一稳定”") == norm_label("3、危及\\"三安全一稳定\\"") == norm_label("3．危及三安全一稳定")
 True
+>>> norm_label("1.申请人无正当理由逾期不补正，行政机关不再处理") == norm_label("1、申请人无正当理由逾期不补正、行政机关不再处理")
+True
 >>> label_key("（二）部分公开（区分处理的，只计这一情形，不计其他情形）")
 '部分公开'
 >>> label_key("规章（设区的市、自治州人民政府应提供相关数据）")
@@ -50,6 +52,8 @@ def norm_label(text: str) -> str:
     t = unicodedata.normalize("NFKC", str(text))
     t = _SPACE.sub("", t).translate(_QUOTES)
     t = _NUM_SEP.sub(r"\1.", t)
+    # OCR'd and retyped labels use "，" where the official text has "、" (§7 item 5)
+    t = t.replace(",", "、")
     return t.rstrip(":")
 
 
