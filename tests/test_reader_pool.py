@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from xltool.reader import find_workbooks, read_file, read_many
 from xltool.spec import V2021
 from xltool.synth import synth_values
@@ -73,3 +75,18 @@ def test_stopping_early_ends_the_workers(tmp_path: Path) -> None:
     import multiprocessing
 
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_spawned_workers_read_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows and macOS start workers with spawn, not fork: the batch must give the same results."""
+    rng = random.Random(5)
+    files = [write_workbook(tmp_path / f"{i}.xlsx", V2021, 2025, agency=f"单位{i}", values=synth_values(V2021, rng))
+             for i in range(4)]
+    (tmp_path / "bad.xlsx").write_bytes(b"not a zip")
+    files.append(tmp_path / "bad.xlsx")
+    forked = list(read_many(files, workers=2, isolate=True))
+    monkeypatch.setenv("XLTOOL_START_METHOD", "spawn")
+    spawned = list(read_many(files, workers=2, isolate=True))
+    assert [r.status for r in spawned] == ["ok"] * 4 + ["unreadable"]
+    assert [r.report.values if r.report else None for r in spawned] == [
+        r.report.values if r.report else None for r in forked]

@@ -151,7 +151,11 @@ class _Worker:
 
 def _context() -> Any:
     methods = mp.get_all_start_methods()
-    # fork: workers start in milliseconds and share the imported modules; elsewhere spawn
+    # fork: workers start in milliseconds and share the imported modules; elsewhere spawn.
+    # XLTOOL_START_METHOD=spawn forces the Windows/macOS way (tests use it).
+    forced = os.environ.get("XLTOOL_START_METHOD")
+    if forced in methods:
+        return mp.get_context(forced)
     return mp.get_context("fork" if "fork" in methods and sys.platform != "darwin" else "spawn")
 
 
