@@ -159,6 +159,7 @@ class CombineResult:
     has_roster: bool = False
     include_invalid: bool = False
     roster_path: Path | None = None
+    district: str | None = None  # 本级政府 name, for titles (render reads it from the meta sheet)
     previous_paths: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # Chinese lines for 说明
     created: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
@@ -655,6 +656,7 @@ def combine(
     force: bool = False,
     workers: int | None = None,
     progress: bool | Callable[[int, int], None] | None = None,
+    district: str | None = None,
 ) -> CombineResult:
     """Check the files (``check_paths``), consolidate them and, with ``out``, write the summary.
 
@@ -698,6 +700,7 @@ def combine(
     t1 = time.perf_counter()
     result = consolidate(subs, year=year, roster=roster, previous=previous, include_invalid=include_invalid)
     result.roster_path = roster_path
+    result.district = district.strip() if district and district.strip() else None
     for o in result.outcomes:  # keep numbers (the table), drop the per-file value maps
         if o.sub.report is not None:
             o.sub.report = AgencyReport.model_construct(meta=o.sub.report.meta, values={}, narrative={}, extras={})

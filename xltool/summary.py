@@ -544,6 +544,7 @@ def meta_items(result: CombineResult) -> Sequence[tuple[str, str | int]]:
         ("tool_version", __version__),
         ("created", result.created.isoformat()),
         ("n_agencies", len(result.rows)),
+        ("district", result.district or ""),
     )
 
 

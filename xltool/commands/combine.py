@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--include-invalid", action="store_true", help="有错误的文件也计入汇总（在明细中标出）")
     p.add_argument("--json", metavar="文件", help="另存一份 JSON 结果（每个文件的校验记录和汇总情况）；“-” 表示输出到屏幕")
+    p.add_argument("--district", metavar="本级政府名称",
+                   help="本级政府名称（如“威海市环翠区人民政府”），记入汇总表，生成发布稿（xltool render）时作标题")
     p.add_argument("--force", action="store_true", help="输出文件已存在时覆盖")
     p.add_argument("--workers", type=int, metavar="N", help="并行读取的进程数（默认按 CPU 核数）")
     p.set_defaults(func=run)
@@ -64,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             workers=args.workers,
             progress=True,
+            district=args.district,
         )
     except CombineError as e:
         raise UsageError(str(e)) from None

@@ -86,13 +86,15 @@ def run(args: argparse.Namespace) -> int:
         tmp.write_text(json.dumps({"files": [f.to_json() for f in run_.files]}, ensure_ascii=False, indent=2),
                        encoding="utf-8")
     summary_path = out / SUMMARY_DIR / f"{year}年_{sampledata.DISTRICT}_政府信息公开年报汇总.xlsx"
-    result = combine([returns], year=year, roster=roster, previous=previous, out=summary_path, force=True)
+    district = f"威海市{sampledata.DISTRICT}人民政府"
+    result = combine([returns], year=year, roster=roster, previous=previous, out=summary_path, force=True,
+                     district=district)
     # the publishable district report, from the summary just written
     from ..render import prepare
     from ..render.docx import write_docx
     from ..render.html import write_html
 
-    prepared = prepare(summary_path, agency=f"威海市{sampledata.DISTRICT}人民政府")
+    prepared = prepare(summary_path)  # the title comes from the district recorded in the summary
     stem = f"{year}年_{sampledata.DISTRICT}_政府信息公开工作年度报告"
     html = write_html(prepared.doc, out / PUBLISH_DIR / f"{stem}.html")
     docx = write_docx(prepared.doc, out / PUBLISH_DIR / f"{stem}.docx")
