@@ -133,3 +133,23 @@ def test_seed_report_as_2019_workbook() -> None:
     assert nonzero == {"sec2.art20_1.normative_docs.new_published": 1, "sec2.art20_1.normative_docs.total_published": 3}
     run = check_paths(files, year=2020, workers=1)
     assert run.files[0].status == "ok" and run.files[0].format == "2019"
+
+
+def test_combine_accounts_for_every_roster_agency(tmp_path: Path) -> None:
+    """报送情况 says what became of each roster agency: an old-format or broken file is not 未报送."""
+    from xltool.combine import combine
+
+    res = combine([SAMPLES / "returns"], year=GEN.YEAR, roster=SAMPLES / "roster.csv",
+                  out=tmp_path / "s.xlsx", workers=1)
+    status = {r.name: r.status for r in res.roster_rows[: len(NAMES)]}
+    assert status[agency("old_format")] == "格式不符"
+    assert status[agency("broken")] == "无法读取"
+    assert status[agency("missing")] == "未报送"
+    assert status[agency("balance")] == "已报送·有错误"
+    assert status[agency("duplicate")] == "已报送·通过"
+    assert res.missing == [agency("missing")]
+    # every file appears exactly once in 报送情况
+    paths = [str(r.outcome.sub.path) for r in res.roster_rows if r.outcome is not None]
+    assert len(paths) == len(set(paths))
+    assert sorted(paths) == sorted(str(p) for p in (SAMPLES / "returns").iterdir())
+    assert res.exit_code == 1

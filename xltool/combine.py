@@ -480,18 +480,20 @@ def decide(
             j = next((matched[i] for i in groups[uf.find(win)] if i in matched), None)
             if j is not None:
                 by_entry[j] = o
+        shown: set[int] = set()  # outcomes already on a roster line
         for j, e in enumerate(roster):
-            o = by_entry.get(j)
+            o = by_entry.get(j) or _excluded_file_of(e, final, shown)
             if o is None:
                 missing.append(e.name)
                 roster_rows.append(RosterRow(e.name, getattr(e, "credit_code", None) or "", MISSING, None))
             else:
+                shown.add(id(o))
                 roster_rows.append(RosterRow(e.name, getattr(e, "credit_code", None) or o.credit_code,
                                              o.disposition.value, o))
         order = {id(o): j for j, o in by_entry.items()}
         rows = sorted((o for o in winners.values() if o.included), key=lambda o: order.get(id(o), 1 << 30))
         for o in final:
-            if o.disposition is not Disposition.OK and o.disposition is not Disposition.INVALID:
+            if o.disposition is not Disposition.OK and o.disposition is not Disposition.INVALID and id(o) not in shown:
                 roster_rows.append(RosterRow(o.agency, o.credit_code, o.disposition.value, o))
     else:
         rows = [o for o in final if o.included]
@@ -716,6 +718,29 @@ def combine(
     result.timings = {"check": t1 - t0, **{f"check.{k}": v for k, v in check_timings.items()},
                       "consolidate": t2 - t1, "write": t3 - t2}
     return result
+
+
+_EXCLUDED_BEFORE_GROUPING = frozenset(
+    {"WRONG_YEAR", "WRONG_FORMAT", "NO_FORMAT", "UNREADABLE"}
+)
+
+
+def _excluded_file_of(entry: Any, outcomes: Sequence[FileOutcome], shown: set[int]) -> FileOutcome | None:
+    """A roster agency with no counted file may still have sent one that was excluded early
+    (another year or format, or unreadable): say that on its line instead of 未报送.
+    Readable files match by name or credit code; unreadable ones by the name in the file name."""
+    name = normalize_name(entry.name)
+    code = _norm_code(getattr(entry, "credit_code", None))
+    for o in outcomes:
+        if id(o) in shown or o.disposition.name not in _EXCLUDED_BEFORE_GROUPING:
+            continue
+        if o.sub.report is not None:
+            m = o.sub.meta
+            if (m.agency and normalize_name(m.agency) == name) or (code and _norm_code(m.credit_code) == code):
+                return o
+        elif name and name in normalize_name(o.sub.path.stem):
+            return o
+    return None
 
 
 @dataclass

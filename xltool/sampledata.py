@@ -21,6 +21,7 @@ import os
 import random
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from .layout import layout_for
@@ -153,8 +154,9 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
         _continue_stock(fmt, vals, (stock or {}).get(name))
         written[name] = dict(vals)  # type: ignore[arg-type]
         target = out / template_filename(year, name)
+        # saved "when filled" (fixed times): the files are byte-stable and a later return is newer
         kw: dict = dict(agency=name, credit_code=credit_code(i), info=_info(i), narrative=_narrative(name),
-                        overwrite=True)
+                        overwrite=True, created=datetime(year + 1, 1, 15, 9, i))
         if mistake == "balance":
             vals["sec3.carry_forward.natural"] = int(vals["sec3.carry_forward.natural"]) + 3  # type: ignore[arg-type]
         elif mistake == "typed_total":
@@ -188,7 +190,8 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
             first = out / f"{target.stem}（第一次报送）.xlsx"
             wrong = dict(vals)
             wrong["sec3.new_received.natural"] = int(wrong["sec3.new_received.natural"]) + 5  # type: ignore[arg-type]
-            write_workbook(first, fmt, year, values=wrong, **{**kw, "info": _info(i, day=10)})
+            write_workbook(first, fmt, year, values=wrong,
+                           **{**kw, "info": _info(i, day=10), "created": datetime(year + 1, 1, 10, 9, i)})
             os.utime(first, (1767225600, 1767225600))  # 2026-01-01
     return written
 
