@@ -180,15 +180,21 @@ def _formulas_fast(data: bytes, s: SheetScan) -> None:
         s.formulas[addr] = text
         s.cached[addr] = v
         if b"shared" in fattrs:
-            fa = _attrs(fattrs)
-            if fa.get(b"t") == b"shared":
-                si = fa.get(b"si", b"")
-                if text:
-                    shared[si] = (text, *_rc(addr))
-                else:
-                    followers.append((addr, si))
+            _note_shared(_attrs(fattrs), addr, text, shared, followers)
         pos = data.find(b"<f", after)
     _expand_shared(s, shared, followers)
+
+
+def _note_shared(fa: dict[bytes, bytes], addr: str, text: str,
+                 shared: dict[bytes, tuple[str, int, int]], followers: list[tuple[str, bytes]]) -> None:
+    """Remember a shared formula's master (its text and origin) or a follower to expand later."""
+    if fa.get(b"t") != b"shared":
+        return
+    si = fa.get(b"si", b"")
+    if text:
+        shared[si] = (text, *_rc(addr))
+    else:
+        followers.append((addr, si))
 
 
 def _formulas_general(data: bytes, s: SheetScan) -> None:
@@ -201,12 +207,7 @@ def _formulas_general(data: bytes, s: SheetScan) -> None:
         addr = f"{m.group(1).decode()}{m.group(2).decode()}"
         fa = _attrs(fattrs) if fattrs.strip() else {}
         text = unescape(ftext.decode("utf-8")) if ftext else ""
-        if fa.get(b"t") == b"shared":
-            si = fa.get(b"si", b"")
-            if text:
-                shared[si] = (text, *_rc(addr))
-            else:
-                followers.append((addr, si))
+        _note_shared(fa, addr, text, shared, followers)
         s.formulas[addr] = text
         s.cached[addr] = unescape(v.decode("utf-8")) if v else None
     _expand_shared(s, shared, followers)
