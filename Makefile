@@ -24,7 +24,7 @@ lint: $(BIN)/xltool
 	$(BIN)/ruff check .
 
 templates: $(BIN)/xltool
-	$(BIN)/python -m xltool.template_refresh
+	$(BIN)/python -m xltool.pipeline.template_refresh
 
 bench: $(BIN)/xltool
 	$(BIN)/python bench/bench_check.py

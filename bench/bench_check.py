@@ -18,9 +18,9 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from xltool.check import check_paths
+from xltool.pipeline.check import check_paths
 from xltool.spec import format_for_year
-from xltool.synth import synth_values
+from xltool.pipeline.synth import synth_values
 
 YEAR = 2025
 CACHE = Path(tempfile.gettempdir()) / "xltool-bench-check"
@@ -28,7 +28,7 @@ CACHE = Path(tempfile.gettempdir()) / "xltool-bench-check"
 
 def make_files(n: int) -> list[Path]:
     """N filled workbooks of the current format (cached; regenerated when missing)."""
-    from xltool.template import write_workbook
+    from xltool.write.template import write_workbook
 
     fmt = format_for_year(YEAR)
     d = CACHE / f"{fmt.id}-{n}"

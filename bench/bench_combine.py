@@ -31,7 +31,7 @@ def _rss_mib() -> float:
 
 
 def run(n: int) -> None:
-    from xltool.combine import combine
+    from xltool.pipeline.combine import combine
 
     paths = make_files(n)
     folder = paths[0].parent
@@ -59,11 +59,11 @@ def run(n: int) -> None:
 
 def write_only(n: int) -> None:
     """The summary writer alone for N agencies (reports built in memory)."""
-    from xltool.combine import Submission, consolidate
-    from xltool.model import AgencyReport, CellValue, ReportMeta
+    from xltool.pipeline.combine import Submission, consolidate
+    from xltool.core.model import AgencyReport, CellValue, ReportMeta
     from xltool.spec import format_for_year
-    from xltool.summary import write_summary
-    from xltool.synth import synth_values
+    from xltool.write.summary import write_summary
+    from xltool.pipeline.synth import synth_values
 
     fmt = format_for_year(YEAR)
     rng = random.Random(n)

@@ -20,14 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xltool.combine import combine  # noqa: E402
-from xltool.importer import import_file, write_result  # noqa: E402
-from xltool.render import prepare  # noqa: E402
-from xltool.render.docx import write_docx  # noqa: E402
-from xltool.render.html import write_html  # noqa: E402
+from xltool.pipeline.combine import combine  # noqa: E402
+from xltool.read.importer import import_file, write_result  # noqa: E402
+from xltool.pipeline.render import prepare  # noqa: E402
+from xltool.write.render.docx import write_docx  # noqa: E402
+from xltool.write.render.html import write_html  # noqa: E402
 from xltool.spec import V2021  # noqa: E402
-from xltool.synth import synth_values  # noqa: E402
-from xltool.template import write_workbook  # noqa: E402
+from xltool.pipeline.synth import synth_values  # noqa: E402
+from xltool.write.template import write_workbook  # noqa: E402
 
 SEED = Path("/work/shared/seeds/000_6a92d385738fdefa.txt")
 

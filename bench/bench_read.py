@@ -18,10 +18,10 @@ from pathlib import Path
 
 import python_calamine as pc
 
-from xltool.reader import guard, read_file, read_many
+from xltool.read import guard, read_file, read_many
 from xltool.spec import V2021
-from xltool.synth import synth_values
-from xltool.template import write_workbook
+from xltool.pipeline.synth import synth_values
+from xltool.write.template import write_workbook
 
 
 def make_files(n: int) -> list[Path]:

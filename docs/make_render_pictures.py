@@ -5,7 +5,7 @@
 HTML → PNG with headless Chromium (``apt-get install chromium``); DOCX → PDF with LibreOffice
 Writer (``libreoffice-writer-nogui``) → PNG with pdftoppm (``poppler-utils``). A CJK font
 (fonts-wqy-zenhei or fonts-noto-cjk) is needed for the Chinese text. Pictures go to
-``docs/img/``. The agency is the first clean sample of ``xltool.sampledata`` (the demo data),
+``docs/img/``. The agency is the first clean sample of ``xltool.pipeline.sampledata`` (the demo data),
 so the pictures show what ``make demo`` users get. Kept apart from make_pictures.py so that
 the xlsx pictures do not need Chromium; the lead may merge the two.
 """
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from xltool import sampledata  # noqa: E402
-from xltool.render import prepare  # noqa: E402
-from xltool.render.docx import write_docx  # noqa: E402
-from xltool.render.html import write_html  # noqa: E402
-from xltool.soffice import convert  # noqa: E402
+from xltool.pipeline.render import prepare  # noqa: E402
+from xltool.write.render.docx import write_docx  # noqa: E402
+from xltool.write.render.html import write_html  # noqa: E402
+from xltool.workbook.soffice import convert  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

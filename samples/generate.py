@@ -2,7 +2,7 @@
 
     python samples/generate.py [OUT_DIR]
 
-The generator itself is ``xltool.sampledata`` (so ``xltool demo`` can make the same data
+The generator itself is ``xltool.pipeline.sampledata`` (so ``xltool demo`` can make the same data
 on a machine that has only the installed package). When the project's shared seed report
 (环翠区科学技术局 2020, format 2019; a copy is kept in ``seed/`` as ``…_原文.txt``) is
 imported with ``xltool import`` into ``seed/`` as a filled 2019-format workbook.
@@ -17,8 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from xltool.importer import import_file, write_result  # noqa: E402
-from xltool.sampledata import main  # noqa: E402
+from xltool.read.importer import import_file, write_result  # noqa: E402
+from xltool.pipeline.sampledata import main  # noqa: E402
 
 SEED = HERE / "seed" / "环翠区科学技术局2020年度报告_原文.txt"
 

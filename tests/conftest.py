@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xltool.soffice import convert, find_soffice, make_profile
+from xltool.workbook.soffice import convert, find_soffice, make_profile
 
 REQUIRE = os.environ.get("XLTOOL_REQUIRE_SOFFICE") == "1"
 

@@ -15,13 +15,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from xltool.check import CheckError, check_paths
+from xltool.pipeline.check import CheckError, check_paths
 from xltool.cli import main
-from xltool.layout import layout_for
+from xltool.workbook.layout import layout_for
 from xltool.spec import V2021
-from xltool.synth import synth_values, totals
-from xltool.template import write_workbook
-from xltool.validate import RULES
+from xltool.pipeline.synth import synth_values, totals
+from xltool.write.template import write_workbook
+from xltool.rules.validate import RULES
 
 YEAR = 2025
 FMT = V2021
@@ -281,8 +281,8 @@ def test_previous_year_from_agency_files(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_previous_year_from_district_summary(tmp_path: Path) -> None:
     """``--previous`` accepts last year's summary written by combine (contract in summary_layout)."""
-    from xltool.combine import combine
-    from xltool.previous import load_previous
+    from xltool.pipeline.combine import combine
+    from xltool.pipeline.previous import load_previous
 
     last = tmp_path / "2024"
     last.mkdir()

@@ -15,8 +15,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xltool import summary_layout as SL
-from xltool.combine import (
+from xltool.workbook import summary_layout as SL
+from xltool.pipeline.combine import (
     DISTRICT_NAME,
     CombineError,
     Disposition,
@@ -25,13 +25,13 @@ from xltool.combine import (
     headline_keys,
     outcome_groups,
 )
-from xltool.layout import META_SHEET, layout_for
-from xltool.model import AgencyReport, CellValue, Finding, ReportMeta, Severity
-from xltool.previous import load_previous
-from xltool.roster import RosterEntry
+from xltool.workbook.layout import META_SHEET, layout_for
+from xltool.core.model import AgencyReport, CellValue, Finding, ReportMeta, Severity
+from xltool.pipeline.previous import load_previous
+from xltool.read.roster import RosterEntry
 from xltool.spec import V2019, V2021, Format
-from xltool.summary import detail_header, write_summary
-from xltool.synth import synth_values
+from xltool.write.summary import detail_header, write_summary
+from xltool.pipeline.synth import synth_values
 
 YEAR = {"2019": 2020, "2021": 2025}
 SLASH = CellValue(state="marker", raw="/")
@@ -356,7 +356,7 @@ def test_year_over_year_columns(tmp_path: Path) -> None:
 
 
 def test_received_key_is_first_row_of_balance() -> None:
-    from xltool.combine import received_key
+    from xltool.pipeline.combine import received_key
 
     assert received_key(V2019) == received_key(V2021) == "sec3.new_received.total"
 

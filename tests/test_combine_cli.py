@@ -17,12 +17,12 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xltool import summary_layout as SL
+from xltool.workbook import summary_layout as SL
 from xltool.cli import main
-from xltool.layout import layout_for, parse_a1
+from xltool.workbook.layout import layout_for, parse_a1
 from xltool.spec import V2019, V2021, Format
-from xltool.synth import synth_values
-from xltool.template import write_workbook
+from xltool.pipeline.synth import synth_values
+from xltool.write.template import write_workbook
 
 YEAR = 2025
 GOOD = ["甲局", "乙局", "丙局", "丁局"]
@@ -234,7 +234,7 @@ def test_hostile_files_are_listed_not_fatal(returns: Path, tmp_path: Path) -> No
 def test_python_api_returns_dataframe_without_writing(returns: Path, tmp_path: Path) -> None:
     import pandas as pd
 
-    from xltool.combine import combine
+    from xltool.pipeline.combine import combine
 
     res = combine([returns], year=YEAR)
     assert res.output is None

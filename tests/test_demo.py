@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xltool import sampledata
+from xltool.pipeline import sampledata
 from xltool.cli import main
-from xltool.commands.demo import CHECK_JSON, FEEDBACK_DIR, PUBLISH_DIR, SUMMARY_DIR, TEMPLATE_DIR
-from xltool.summary_layout import DETAIL_SHEET, STATUS_SHEET
+from xltool.cli.demo import CHECK_JSON, FEEDBACK_DIR, PUBLISH_DIR, SUMMARY_DIR, TEMPLATE_DIR
+from xltool.workbook.summary_layout import DETAIL_SHEET, STATUS_SHEET
 
 
 def test_demo_runs_the_whole_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

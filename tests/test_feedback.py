@@ -17,12 +17,12 @@ import pytest
 from openpyxl.worksheet.cell_range import CellRange
 from python_calamine import CalamineWorkbook
 
-from xltool.check import CheckedFile, CheckRun, check_paths
-from xltool.feedback import FEEDBACK_SHEET, HEADERS
-from xltool.layout import layout_for, parse_a1
+from xltool.pipeline.check import CheckedFile, CheckRun, check_paths
+from xltool.write.feedback import FEEDBACK_SHEET, HEADERS
+from xltool.workbook.layout import layout_for, parse_a1
 from xltool.spec import V2019, V2021, Format
-from xltool.synth import synth_values, totals
-from xltool.template import HIGHLIGHT_FILL, write_workbook
+from xltool.pipeline.synth import synth_values, totals
+from xltool.write.template import HIGHLIGHT_FILL, write_workbook
 
 YEAR = {"2021": 2025, "2019": 2020}
 
@@ -245,8 +245,8 @@ def test_copies_recalculate_in_libreoffice(checked: dict[str, Any], recalc: Any)
 
 def test_no_copy_for_files_without_findings(tmp_path: Path) -> None:
     """A clean run writes nothing and says so; two inputs with one stem get distinct copies."""
-    from xltool.check import feedback_target
-    from xltool.report_text import render
+    from xltool.pipeline.check import feedback_target
+    from xltool.pipeline.report_text import render
 
     run = CheckRun(files=[], feedback_dir=str(tmp_path))
     assert "没有需要生成校验意见表的文件" in render(run)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from xltool.reader import GuardLimits, read_file, read_many
-from xltool.reader.guard import GuardError, guard, ole_entry_names, sheet_extent
+from xltool.read import GuardLimits, read_file, read_many
+from xltool.read.guard import GuardError, guard, ole_entry_names, sheet_extent
 
 sys.path.insert(0, str(Path(__file__).parent))
 hostile = importlib.import_module("hostile")
@@ -132,7 +132,7 @@ def test_timeout_and_memory_limit_cost_one_file(corpus: dict[str, Path], tmp_pat
 def test_legacy_xls_made_by_libreoffice(tmp_path: Path, soffice_profile: Path) -> None:
     from test_reader_foreign import _values, draw
 
-    from xltool.soffice import convert
+    from xltool.workbook.soffice import convert
     from xltool.spec import V2021
 
     src = tmp_path / "report.xlsx"

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from xltool.cli import main
-from xltool.importer import DocumentError, from_html, import_file, load, write_result
-from xltool.reader import read_file
+from xltool.read.importer import DocumentError, from_html, import_file, load, write_result
+from xltool.read import read_file
 from xltool.spec import V2021
-from xltool.validate import evaluate
+from xltool.rules.validate import evaluate
 
 PAGE = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
 <html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
@@ -154,7 +154,7 @@ def test_web_page_to_workbook(page: Path, tmp_path: Path, capsys: pytest.Capture
     assert ev.numbers["sec3.new_received.total"] == 6  # an intact formula: recomputed from the inputs
     import openpyxl
 
-    from xltool.layout import layout_for
+    from xltool.workbook.layout import layout_for
 
     sheet, addr = layout_for(V2021).address["sec3.granted.total"]
     cell = openpyxl.load_workbook(book)[sheet][addr]

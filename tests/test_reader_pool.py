@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from xltool.reader import find_workbooks, read_file, read_many
+from xltool.read import find_workbooks, read_file, read_many
 from xltool.spec import V2021
-from xltool.synth import synth_values
-from xltool.template import write_workbook
+from xltool.pipeline.synth import synth_values
+from xltool.write.template import write_workbook
 
 
 def test_find_workbooks_in_a_folder_of_thousands(tmp_path: Path) -> None:

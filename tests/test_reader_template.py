@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xltool.layout import INFO_SHEET, META_SHEET, TABLE_SHEETS, layout_for, parse_a1
-from xltool.reader import read_file
+from xltool.workbook.layout import INFO_SHEET, META_SHEET, TABLE_SHEETS, layout_for, parse_a1
+from xltool.read import read_file
 from xltool.spec import V2019, V2021, Format
-from xltool.synth import synth_values
-from xltool.template import write_workbook
+from xltool.pipeline.synth import synth_values
+from xltool.write.template import write_workbook
 
 YEAR = {V2019.id: 2020, V2021.id: 2025}
 
@@ -201,7 +201,7 @@ def _rewrite_sheet(p: Path, sheet: str, fn) -> Path:  # type: ignore[no-untyped-
     """Copy ``p`` with one sheet part's XML passed through ``fn`` (what Excel/WPS might write)."""
     import zipfile
 
-    from xltool.reader.xmlscan import workbook_info
+    from xltool.read.xmlscan import workbook_info
 
     with zipfile.ZipFile(p) as z:
         parts = {n: z.read(n) for n in z.namelist()}

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from xltool.cli import build_parser
-from xltool.validate import RULES, catalogue_markdown
+from xltool.rules.validate import RULES, catalogue_markdown
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -15,7 +15,7 @@ def test_catalogue_in_readme_is_current() -> None:
     m = re.search(r"<!-- catalogue:start[^>]*-->\n(.*?)<!-- catalogue:end -->", README, re.S)
     assert m, "README lost its catalogue markers"
     assert m.group(1).strip() == catalogue_markdown().strip(), (
-        "README catalogue is stale: paste xltool.validate.catalogue_markdown()"
+        "README catalogue is stale: paste xltool.rules.validate.catalogue_markdown()"
     )
     for code in RULES:
         assert f"`{code}`" in README

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from xltool.cli import main
-from xltool.combine import combine
-from xltool.soffice import convert, find_soffice, make_profile
+from xltool.pipeline.combine import combine
+from xltool.workbook.soffice import convert, find_soffice, make_profile
 from xltool.spec import V2021
-from xltool.synth import synth_values
-from xltool.template import write_workbook
+from xltool.pipeline.synth import synth_values
+from xltool.write.template import write_workbook
 
 YEAR = 2025
 A4 = (595.3, 841.9)  # points

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from xltool.roster import RosterEntry, RosterError, normalize_name, read_roster
+from xltool.read.roster import RosterEntry, RosterError, normalize_name, read_roster
 
 ROWS = [
     ["单位名称", "统一社会信用代码", "联系人"],

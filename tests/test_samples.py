@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xltool import sampledata as GEN
-from xltool.check import check_paths
-from xltool.layout import layout_for
+from xltool.pipeline import sampledata as GEN
+from xltool.pipeline.check import check_paths
+from xltool.workbook.layout import layout_for
 from xltool.spec import V2021
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -114,7 +114,7 @@ def test_samples_are_not_stale(tmp_path: Path) -> None:
 def test_seed_report_as_2019_workbook() -> None:
     """samples/seed holds the published 2020 report of 环翠区科学技术局 (format 2019), read here
     at the layout's addresses by python-calamine, independently of xltool's reader."""
-    from xltool.layout import parse_a1
+    from xltool.workbook.layout import parse_a1
     from xltool.spec import V2019
 
     files = list((SAMPLES / "seed").glob("*.xlsx"))
@@ -137,7 +137,7 @@ def test_seed_report_as_2019_workbook() -> None:
 
 def test_combine_accounts_for_every_roster_agency(tmp_path: Path) -> None:
     """报送情况 says what became of each roster agency: an old-format or broken file is not 未报送."""
-    from xltool.combine import combine
+    from xltool.pipeline.combine import combine
 
     res = combine([SAMPLES / "returns"], year=GEN.YEAR, roster=SAMPLES / "roster.csv",
                   out=tmp_path / "s.xlsx", workers=1)

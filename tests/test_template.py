@@ -11,10 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
 
-from xltool import template_refresh
+from xltool.pipeline import template_refresh
 from xltool.cli import main
-from xltool.fileio import legacy_password_hash
-from xltool.layout import (
+from xltool.workbook.fileio import legacy_password_hash
+from xltool.workbook.layout import (
     CHECK_OK,
     INFO_FIELDS,
     INFO_SHEET,
@@ -26,10 +26,10 @@ from xltool.layout import (
     layout_for,
     parse_a1,
 )
-from xltool.model import CellValue
-from xltool.roster import RosterEntry
+from xltool.core.model import CellValue
+from xltool.read.roster import RosterEntry
 from xltool.spec import V2019, V2021, Format, Kind, SpecError
-from xltool.template import (
+from xltool.write.template import (
     DEFAULT_PASSWORD,
     FONT,
     TemplateError,
@@ -536,7 +536,7 @@ def test_write_templates_blank_and_format_by_year(tmp_path: Path) -> None:
 def test_committed_templates_are_fresh() -> None:
     stale = template_refresh.stale()
     assert stale == [], (
-        f"templates/ is stale: {stale}; run `make templates` (python -m xltool.template_refresh)"
+        f"templates/ is stale: {stale}; run `make templates` (python -m xltool.pipeline.template_refresh)"
     )
 
 

@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 
 from xltool.cli import main
-from xltool.combine import combine
-from xltool.layout import layout_for
+from xltool.pipeline.combine import combine
+from xltool.workbook.layout import layout_for
 from xltool.spec import V2021
-from xltool.synth import synth_values
-from xltool.template import write_workbook
+from xltool.pipeline.synth import synth_values
+from xltool.write.template import write_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 HOSTILE = importlib.import_module("hostile")

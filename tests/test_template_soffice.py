@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xltool.layout import layout_for
+from xltool.workbook.layout import layout_for
 from xltool.spec import V2019, V2021, Format, Kind
-from xltool.template import write_workbook
+from xltool.write.template import write_workbook
 
 pytestmark = pytest.mark.soffice
 

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from xltool.layout import layout_for
-from xltool.model import AgencyReport, CellValue, Finding, ReportMeta, Severity
-from xltool.previous import PreviousData, agency_key
+from xltool.workbook.layout import layout_for
+from xltool.core.model import AgencyReport, CellValue, Finding, ReportMeta, Severity
+from xltool.pipeline.previous import PreviousData, agency_key
 from xltool.spec import V2019, V2021, Format
-from xltool.synth import synth_values
-from xltool.validate import (
+from xltool.pipeline.synth import synth_values
+from xltool.rules.validate import (
     RULES,
     catalogue_markdown,
     evaluate_report,

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from .types import (
+from xltool.spec.types import (
     AtLeastRelation,
     BalanceRelation,
     CellDef,
@@ -23,8 +23,8 @@ from .types import (
     SumRelation,
     Table,
 )
-from .v2019 import V2019
-from .v2021 import V2021
+from xltool.spec.v2019 import V2019
+from xltool.spec.v2021 import V2021
 
 FORMATS: dict[str, Format] = {V2019.id: V2019, V2021.id: V2021}
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .common import SECTIONS, count, grid, sec3_table, sec4_table
-from .types import AtLeast, Column, Format, Kind, Row
+from xltool.spec.common import SECTIONS, count, grid, sec3_table, sec4_table
+from xltool.spec.types import AtLeast, Column, Format, Kind, Row
 
 _PREV = count("prev_year_items", "上一年项目数量")
 _CHANGE = Column("change", "本年增/减", Kind.SIGNED)

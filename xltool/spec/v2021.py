@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .common import OTHER_GROUP, RESULTS, SECTIONS, count, grid, sec3_table, sec4_table
-from .types import Column, Format, Kind, Row
+from xltool.spec.common import OTHER_GROUP, RESULTS, SECTIONS, count, grid, sec3_table, sec4_table
+from xltool.spec.types import Column, Format, Kind, Row
 
 _DECISIONS = count("decisions", "本年处理决定数量")
 

@@ -1,0 +1,112 @@
+"""``xltool combine``: the district summary workbook from the agencies' returned files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from xltool.cli import UsageError
+from xltool.pipeline.combine import CombineError, CombineResult, combine
+from xltool.workbook.fileio import atomic_path
+from xltool.workbook.summary_layout import FINDINGS_SHEET, STATUS_SHEET
+
+SHOW_MAX = 20  # excluded files / missing agencies listed on the terminal
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "combine",
+        help="汇总各单位报表，生成全区汇总表",
+        description=(
+            "读取并校验各单位报送的报表（与 xltool check 相同的读取和校验规则），"
+            "把通过校验的报表逐项相加，生成全区汇总工作簿：汇总表二/表三/表四、分单位明细、"
+            "报送情况、问题清单、图表和说明。有错误的文件默认不计入汇总，并在报送情况中列出原因。"
+        ),
+        epilog=(
+            "退出码：0 已生成汇总表，所有文件均计入且通过校验；1 已生成汇总表，但有文件未计入、"
+            "有错误仍计入或名单中有单位未报送；2 参数错误或没有可汇总的文件。"
+        ),
+        add_help=False,
+    )
+    p._positionals.title = "位置参数"
+    p._optionals.title = "选项"
+    p.add_argument("-h", "--help", action="help", help="显示帮助信息并退出")
+    p.add_argument("paths", nargs="+", metavar="路径", help="各单位报表文件或所在文件夹（可给多个）")
+    p.add_argument("--out", "-o", required=True, metavar="汇总表.xlsx", help="输出的汇总工作簿（.xlsx）")
+    p.add_argument("--year", type=int, metavar="年度", help="报告年度；不指定时按多数文件的年度")
+    p.add_argument("--roster", metavar="名单文件", help="报送名单（.xlsx 或 .csv），用于核对谁已报送、谁未报送")
+    p.add_argument(
+        "--previous", action="append", metavar="路径",
+        help="上年数据：上年汇总表，或上年各单位报表文件/文件夹（可重复给出）；用于结转核对和同比列",
+    )
+    p.add_argument("--include-invalid", action="store_true", help="有错误的文件也计入汇总（在明细中标出）")
+    p.add_argument("--json", metavar="文件", help="另存一份 JSON 结果（每个文件的校验记录和汇总情况）；“-” 表示输出到屏幕")
+    p.add_argument("--district", metavar="本级政府名称",
+                   help="本级政府名称（如“威海市环翠区人民政府”），记入汇总表，生成发布稿（xltool render）时作标题")
+    p.add_argument("--force", action="store_true", help="输出文件已存在时覆盖")
+    p.add_argument("--workers", type=int, metavar="N", help="并行读取的进程数（默认按 CPU 核数）")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    json_path = None if args.json in (None, "-") else Path(args.json)
+    if json_path is not None and json_path.exists() and not args.force:
+        raise UsageError(f"JSON 文件 {json_path} 已存在。如要覆盖，请加 --force；或换一个文件名。")
+    try:
+        result = combine(
+            args.paths,
+            year=args.year,
+            roster=args.roster,
+            previous=args.previous,
+            include_invalid=args.include_invalid,
+            out=args.out,
+            force=args.force,
+            workers=args.workers,
+            progress=True,
+            district=args.district,
+        )
+    except CombineError as e:
+        raise UsageError(str(e)) from None
+    except FileExistsError:
+        raise UsageError(f"输出文件 {args.out} 已存在。如要覆盖，请加 --force。") from None
+    data = result.to_json()
+    if args.json == "-":
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+    elif json_path is not None:
+        with atomic_path(json_path, overwrite=True) as tmp:
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    report(result, sys.stdout if args.json != "-" else sys.stderr)
+    return result.exit_code
+
+
+def report(result: CombineResult, out: Any) -> None:
+    """The terminal summary, in Chinese."""
+    w = out.write
+    n_inv = sum(1 for o in result.rows if o.disposition.name == "INVALID")
+    w(f"已生成汇总表：{result.output}\n")
+    w(f"  {result.year_note}报表格式：{result.fmt.id}。\n")
+    w(f"  共 {len(result.outcomes)} 个文件，{len(result.rows)} 个单位计入汇总"
+      + (f"（其中 {n_inv} 个有错误，按 --include-invalid 计入）" if n_inv else "") + "。\n")
+    if result.excluded:
+        w(f"  未计入汇总的文件 {len(result.excluded)} 个：\n")
+        for o in result.excluded[:SHOW_MAX]:
+            who = f"（{o.agency}）" if o.sub.report is not None else ""
+            w(f"    - {o.sub.path.name}{who}：{o.disposition.value}。{o.reason}\n")
+        if len(result.excluded) > SHOW_MAX:
+            w(f"    ……其余 {len(result.excluded) - SHOW_MAX} 个见汇总表“{STATUS_SHEET}”工作表。\n")
+    if result.missing:
+        shown = "、".join(result.missing[:SHOW_MAX])
+        more = f" 等 {len(result.missing)} 个" if len(result.missing) > SHOW_MAX else ""
+        w(f"  名单中未报送的单位：{shown}{more}。\n")
+    errs = sum(1 for f in result.district_findings if f.severity.value == "error")
+    warns = len(result.district_findings) - errs
+    if errs or warns:
+        w(f"  全区合计重新校验：{errs} 处错误、{warns} 处警告，见“{FINDINGS_SHEET}”工作表（文件列为“全区合计”）。\n")
+    else:
+        w("  全区合计重新校验：通过。\n")
+    for n in result.notes:
+        w(f"  注意：{n}\n")

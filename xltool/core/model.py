@@ -1,0 +1,103 @@
+"""One agency's report and the findings about it, as pydantic models.
+
+A cell's value keeps its meaning: a number, blank, a not-filled marker such as "/", or
+text we could not parse (kept verbatim). "/" is never silently 0.
+
+The reader builds these with ``model_construct`` on its hot path (the values are already
+parsed and typed), so thousands of files cost no extra validation time; anything built
+from outside input goes through normal validation.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from xltool.spec import Format, get_format
+
+ValueState = Literal["number", "blank", "marker", "text"]
+
+
+class CellValue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    state: ValueState
+    number: int | float | None = None  # set when state == "number"
+    raw: str | None = None  # what the cell held, when it was not a plain number
+
+    @property
+    def is_number(self) -> bool:
+        return self.state == "number"
+
+    @classmethod
+    def of(cls, number: int | float) -> CellValue:
+        return cls.model_construct(state="number", number=number, raw=None)
+
+
+BLANK = CellValue.model_construct(state="blank", number=None, raw=None)
+
+
+class ReportMeta(BaseModel):
+    agency: str | None = Field(None, description="单位名称")
+    credit_code: str | None = Field(None, description="统一社会信用代码")
+    year: int | None = Field(None, description="年度")
+    format: Literal["2019", "2021"] | None = None
+    filler: str | None = Field(None, description="填报人")
+    phone: str | None = Field(None, description="联系电话")
+    fill_date: str | None = Field(None, description="填报日期")
+    template_id: str | None = None  # set when the file is one of our templates
+    tool_version: str | None = None
+
+
+class AgencyReport(BaseModel):
+    """Everything read from one agency's workbook, keyed by the spec's stable cell keys."""
+
+    meta: ReportMeta = Field(default_factory=ReportMeta)
+    values: dict[str, CellValue] = Field(default_factory=dict)
+    narrative: dict[str, str] = Field(default_factory=dict)  # sec1 / sec5 / sec6 → text
+    extras: dict[str, str] = Field(default_factory=dict)  # unknown rows kept, label → raw text
+
+    @property
+    def fmt(self) -> Format:
+        if self.meta.format is None:
+            raise ValueError("report has no format")
+        return get_format(self.meta.format)
+
+    def value(self, key: str) -> CellValue:
+        return self.values.get(key, BLANK)
+
+    def number(self, key: str) -> int | float | None:
+        v = self.values.get(key)
+        return v.number if v is not None and v.state == "number" else None
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Finding(BaseModel):
+    """One problem, as a record first (frictionless-style); ``message`` is its Chinese text."""
+
+    code: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    cell: str | None = None  # A1 address
+    table: str | None = None  # 表二 / 表三 / 表四
+    row: str | None = None  # official row label
+    column: str | None = None  # official column label
+    key: str | None = None  # spec cell key
+    expected: str | int | float | None = None
+    actual: str | int | float | None = None
+
+    def location(self) -> str:
+        """'表三!J12' style, for messages."""
+        if self.table and self.cell:
+            return f"{self.table}!{self.cell}"
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or self.table or ""

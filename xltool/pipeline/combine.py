@@ -1,0 +1,795 @@
+"""District consolidation: which files count, and what the district totals are.
+
+``combine`` checks the files with the same reader and rules as ``xltool check``
+(``check_paths``), decides per file whether it enters the totals (policy below, nothing
+silent), builds the per-agency table (pandas, rows = agencies, columns = spec keys; only
+numbers are kept, never workbooks), re-runs the validation rules on the district totals
+and hands everything to ``xltool.write.summary`` to write the summary workbook.
+
+Policy, in the order it is applied:
+
+* unreadable files never count;
+* the run's year is ``--year`` or else the year most files carry; files of another year
+  are excluded with a reason; so is a file in the other official format than the run's
+  year calls for (adding V2019 and V2021 tables cell by cell would be wrong, and no
+  mapping between them is attempted): the agency must refill the current template;
+* files of one agency (same normalised name, same credit code or same roster entry) are
+  reduced to the newest (fill time if known, else file time); the others are superseded;
+* with a roster, a file of an agency not on it is excluded (名单外单位) and every roster
+  agency without a file is listed as 未报送;
+* a file with errors is excluded unless ``include_invalid``; then it counts and is marked;
+* a blank or "/" cell adds nothing to a total, and every total built over such cells
+  carries a warning (never a silent 0).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xltool import __version__
+from xltool.workbook.layout import TABLE_SHEETS, layout_for
+from xltool.core.model import AgencyReport, CellValue, Finding, ReportMeta, Severity
+from xltool.spec import Format, format_for_year
+from xltool.spec.types import Balance, ColumnTotal, RowTotal
+from xltool.workbook.summary_layout import SUMMARY_TABLE_SHEETS, is_summary_file
+
+DISTRICT_NAME = "全区合计"  # the agency name of the district totals in findings
+
+
+class Disposition(str, Enum):
+    """What became of one file (the 报送状态 column of 报送情况)."""
+
+    OK = "已报送·通过"
+    INVALID = "已报送·有错误"
+    SUPERSEDED = "重复报送（已被替代）"
+    UNKNOWN_AGENCY = "名单外单位"
+    UNREADABLE = "无法读取"
+    WRONG_YEAR = "年度不符"
+    NO_FORMAT = "无法识别格式"
+    WRONG_FORMAT = "格式不符"
+    SUMMARY = "汇总表（非单位报表）"
+
+
+MISSING = "未报送"  # a roster agency without any file
+
+
+class CombineError(ValueError):
+    """The run cannot produce a summary (message in Chinese); the CLI exits with 2."""
+
+
+@dataclass
+class Submission:
+    """One checked file, as combine needs it (made from check's per-file record)."""
+
+    path: Path
+    status: str  # ok | invalid | unreadable
+    report: AgencyReport | None = None
+    findings: list[Finding] = field(default_factory=list)
+    sha256: str | None = None
+    mtime: float | None = None  # seconds since the epoch
+    fill_time: datetime | None = None  # when the agency filled our template, if known
+    is_template: bool = False
+    error: str | None = None  # why the file could not be read (Chinese), when unreadable
+    record: dict[str, Any] | None = None  # check's JSON record of the file, if it has one
+
+    @property
+    def meta(self) -> ReportMeta:
+        return self.report.meta if self.report is not None else ReportMeta()
+
+    @property
+    def n_errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == Severity.ERROR)
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == Severity.WARNING)
+
+
+@dataclass
+class FileOutcome:
+    """A submission and the decision about it."""
+
+    sub: Submission
+    disposition: Disposition
+    included: bool
+    reason: str = ""  # Chinese: why excluded / how included
+    roster_name: str | None = None  # the roster entry it was matched to
+    superseded_by: Path | None = None
+
+    @property
+    def agency(self) -> str:
+        if self.sub.report is None:
+            return f"（无法读取：{self.sub.path.name}）"
+        return self.roster_name or (self.sub.meta.agency or "").strip() or f"（未填单位名称：{self.sub.path.name}）"
+
+    @property
+    def credit_code(self) -> str:
+        return (self.sub.meta.credit_code or "").strip()
+
+    @property
+    def version(self) -> str:
+        m = self.sub.meta
+        parts = [p for p in (m.template_id, f"xltool {m.tool_version}" if m.tool_version else None) if p]
+        return "；".join(parts) if parts else ("本工具模板" if self.sub.is_template else "非本工具模板")
+
+    @property
+    def file_time(self) -> datetime | None:
+        return datetime.fromtimestamp(self.sub.mtime) if self.sub.mtime is not None else None
+
+
+@dataclass
+class RosterRow:
+    """One line of 报送情况 for a roster agency (or a file without roster)."""
+
+    name: str
+    credit_code: str
+    status: str
+    outcome: FileOutcome | None
+
+
+@dataclass
+class CombineResult:
+    fmt: Format
+    year: int
+    year_note: str
+    outcomes: list[FileOutcome]  # every file, in input order
+    rows: list[FileOutcome]  # included files, one per agency, in 分单位明细 order
+    table: pd.DataFrame  # rows = agencies (index: name), columns = spec keys; NaN = not filled
+    raw_text: dict[tuple[int, str], str]  # (row index, key) → text that was not a number
+    totals: dict[str, int | float]
+    unfilled: dict[str, list[int]]  # key → row indices of agencies that did not fill it
+    district_findings: list[Finding]  # rules re-run on the totals, and the unfilled warnings
+    roster_rows: list[RosterRow]
+    missing: list[str]  # roster agencies without any file
+    previous: dict[int, dict[str, float]] = field(default_factory=dict)  # row index → last year's headline
+    has_previous: bool = False
+    has_roster: bool = False
+    include_invalid: bool = False
+    roster_path: Path | None = None
+    district: str | None = None  # 本级政府 name, for titles (render reads it from the meta sheet)
+    previous_paths: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # Chinese lines for 说明
+    created: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    output: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def excluded(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if not o.included]
+
+    @property
+    def exit_code(self) -> int:
+        """0: every file counted and passed, nobody missing; 1: written, but something to look at."""
+        bad = self.excluded or self.missing or any(o.disposition is Disposition.INVALID for o in self.rows)
+        return 1 if bad else 0
+
+    def district_report(self) -> AgencyReport:
+        return district_report(self.fmt, self.year, self.totals)
+
+    def to_json(self) -> dict[str, Any]:
+        """Per-file records (check's contract plus the combine decision) and a summary section."""
+        files = []
+        for o in self.outcomes:
+            rec = dict(o.sub.record) if o.sub.record else _file_record(o.sub)
+            rec["combine"] = {
+                "status": o.disposition.value,
+                "included": o.included,
+                "reason": o.reason,
+                "agency": o.agency,
+                "superseded_by": str(o.superseded_by) if o.superseded_by else None,
+            }
+            files.append(rec)
+        return {
+            "files": files,
+            "summary": {
+                "output": str(self.output) if self.output else None,
+                "year": self.year,
+                "year_note": self.year_note,
+                "format": self.fmt.id,
+                "tool_version": __version__,
+                "created": self.created.isoformat(),
+                "n_files": len(self.outcomes),
+                "n_agencies": len(self.rows),
+                "n_excluded": len(self.excluded),
+                "include_invalid": self.include_invalid,
+                "included": [{"agency": o.agency, "path": str(o.sub.path), "status": o.disposition.value}
+                             for o in self.rows],
+                "excluded": [{"path": str(o.sub.path), "status": o.disposition.value, "reason": o.reason}
+                             for o in self.excluded],
+                "missing": list(self.missing),
+                "roster": [{"agency": r.name, "status": r.status,
+                            "path": str(r.outcome.sub.path) if r.outcome else None} for r in self.roster_rows],
+                "totals": dict(self.totals),
+                "district_findings": [f.model_dump(mode="json") for f in self.district_findings],
+                "notes": list(self.notes),
+                "exit_code": self.exit_code,
+            },
+        }
+
+
+def _file_record(sub: Submission) -> dict[str, Any]:
+    m = sub.meta
+    return {
+        "path": str(sub.path),
+        "agency": m.agency,
+        "year": m.year,
+        "format": m.format,
+        "status": sub.status,
+        "sha256": sub.sha256,
+        "errors": sub.n_errors,
+        "warnings": sub.n_warnings,
+        "findings": [f.model_dump(mode="json") for f in sub.findings],
+    }
+
+
+# --- names ------------------------------------------------------------------------------
+
+
+def normalize_name(name: str) -> str:
+    """The roster module's normalisation when it is there; NFKC without whitespace otherwise."""
+    try:
+        from xltool.read.roster import normalize_name as roster_norm
+    except ImportError:  # pragma: no cover - roster.py not landed yet
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name or ""))
+    return roster_norm(name or "")
+
+
+def _norm_code(code: str | None) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", code or "")).upper()
+
+
+# --- spec-derived selections ------------------------------------------------------------
+
+
+def headline_keys(fmt: Format) -> list[str]:
+    """Headline indicators for the 同比 columns, derived from the spec's relations.
+
+    表三: 本年新收 (first row of the 勾稽 identity) and （七）总计 (target of the row total),
+    both in the 总计 column; 表四: the 总计 of every row.
+    """
+    out: list[str] = []
+    for t in fmt.tables:
+        if t.section not in ("sec3", "sec4"):
+            continue
+        col_total = next((r.target for r in t.rules if isinstance(r, ColumnTotal)), None)
+        if col_total is None:
+            continue
+        rows = [r.left[0] for r in t.rules if isinstance(r, Balance)]
+        rows += [r.target for r in t.rules if isinstance(r, RowTotal)]
+        if not rows:
+            rows = [r.key for r in t.rows]
+        out.extend(t.cell_key(r, col_total) for r in dict.fromkeys(rows))
+    return out
+
+
+def received_key(fmt: Format) -> str:
+    """本年新收政府信息公开申请 · 总计 (the chart of applications by agency): the first row
+    of 表三's 勾稽 identity, in its 总计 column."""
+    t = fmt.table("sec3")
+    row = next(r.left[0] for r in t.rules if isinstance(r, Balance))
+    return t.cell_key(row, next(r.target for r in t.rules if isinstance(r, ColumnTotal)))
+
+
+def outcome_groups(fmt: Format) -> list[tuple[str, list[str]]]:
+    """表三's handling outcomes, grouped as the official table groups them.
+
+    The rows that make up （七）总计 (its row-total relation), grouped by their inner
+    group label ((三)不予公开 → its 8 sub-rows); each group with its 总计-column keys.
+    """
+    t = fmt.table("sec3")
+    rule = next(r for r in t.rules if isinstance(r, RowTotal))
+    col_total = next(r.target for r in t.rules if isinstance(r, ColumnTotal))
+    groups: dict[str, list[str]] = {}
+    for rk in rule.parts:
+        row = t.row(rk)
+        label = row.groups[-1] if len(row.groups) >= 2 else _short_label(row.label)
+        groups.setdefault(label, []).append(t.cell_key(rk, col_total))
+    return list(groups.items())
+
+
+def _short_label(label: str) -> str:
+    """'（二）部分公开（区分处理的，…）' → '（二）部分公开' (drop a trailing parenthesis)."""
+    return re.sub(r"(?<=.)（[^（）]*）$", "", label)
+
+
+# --- the district report ----------------------------------------------------------------
+
+
+def district_report(fmt: Format, year: int, totals: dict[str, int | float]) -> AgencyReport:
+    values = {k: CellValue.of(v) for k, v in totals.items()}
+    return AgencyReport(meta=ReportMeta(agency=DISTRICT_NAME, year=year, format=fmt.id), values=values)
+
+
+def validate_totals(fmt: Format, year: int, totals: dict[str, int | float]) -> list[Finding]:
+    """The validation rules of ``xltool check``, run on the district totals.
+
+    Findings point at the 汇总 sheets (same positions as the template's tables).
+    """
+    from xltool.rules.validate import validate_report
+
+    lay = layout_for(fmt)
+    locations = {k: (SUMMARY_TABLE_SHEETS[c.table.section], lay.address[k][1]) for k, c in fmt.cells.items()}
+    return validate_report(district_report(fmt, year, totals), locations=locations, agency_level=False,
+                           file=DISTRICT_NAME)
+
+
+# --- policy -----------------------------------------------------------------------------
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _choose_year(subs: Sequence[Submission], year: int | None) -> tuple[int, str]:
+    if year is not None:
+        return year, f"按指定年度 {year} 年汇总。"
+    years = Counter(s.meta.year for s in subs if s.report is not None and s.meta.year)
+    if not years:
+        raise CombineError("无法确定汇总年度：没有一个文件注明了报告年度。请用 --year 指定年度。")
+    (best, n), *rest = years.most_common()
+    if rest and rest[0][1] == n:
+        tied = sorted(y for y, c in years.items() if c == n)
+        raise CombineError(
+            f"无法确定汇总年度：{'、'.join(map(str, tied))} 年度的文件一样多（各 {n} 个）。请用 --year 指定年度。"
+        )
+    total = sum(years.values())
+    return best, f"未指定 --year：按多数文件的年度汇总（{total} 个注明年度的文件中 {n} 个为 {best} 年度）。"
+
+
+def _time_key(s: Submission) -> tuple[float, float, str]:
+    t = s.fill_time.timestamp() if s.fill_time is not None else (s.mtime or 0.0)
+    return (t, s.mtime or 0.0, str(s.path))
+
+
+def decide(
+    subs: Sequence[Submission],
+    *,
+    year: int | None = None,
+    roster: Sequence[Any] | None = None,
+    include_invalid: bool = False,
+) -> tuple[Format, int, str, list[FileOutcome], list[FileOutcome], list[RosterRow], list[str], list[str]]:
+    """Apply the policy: (fmt, year, year note, outcomes, included rows, roster rows, missing, notes)."""
+    y, year_note = _choose_year(subs, year)
+    fmt = format_for_year(y)
+    notes: list[str] = []
+    outcomes: list[FileOutcome | None] = [None] * len(subs)
+    candidates: list[int] = []
+    for i, s in enumerate(subs):
+        m = s.meta
+        if not s.is_template and is_summary_file(s.path):
+            outcomes[i] = FileOutcome(
+                s, Disposition.SUMMARY, False,
+                "这是本工具生成的全区汇总表，不是单位报表，已跳过。请不要把汇总表放在回收文件夹中。",
+            )
+        elif s.status == "unreadable" or s.report is None:
+            why = s.error or next((f.message for f in s.findings if f.severity == Severity.ERROR), "文件无法读取")
+            outcomes[i] = FileOutcome(s, Disposition.UNREADABLE, False, f"无法读取，不计入汇总：{why}")
+        elif m.year is not None and m.year != y:
+            outcomes[i] = FileOutcome(
+                s, Disposition.WRONG_YEAR, False,
+                f"报告年度为 {m.year} 年，本次汇总 {y} 年度，不计入。若年度填错，请单位改正后重新报送。",
+            )
+        elif m.format is None:
+            outcomes[i] = FileOutcome(s, Disposition.NO_FORMAT, False, "无法识别报表格式（2019 或 2021），不计入汇总。")
+        elif m.format != fmt.id:
+            outcomes[i] = FileOutcome(
+                s, Disposition.WRONG_FORMAT, False,
+                f"使用的是 {m.format} 格式，{y} 年度应使用 {fmt.id} 格式（{fmt.document}）。两种格式的表格不能逐格相加，"
+                "不计入汇总。请该单位改用本年度模板重新填报。",
+            )
+        else:
+            if m.year is None:
+                notes.append(f"{s.path.name} 未注明报告年度，按本次汇总年度 {y} 年处理。")
+            candidates.append(i)
+    # group files of one agency: same normalised name, same credit code or same roster entry
+    r_names: list[str] = []
+    r_by_name: dict[str, int] = {}
+    r_by_code: dict[str, int] = {}
+    for j, e in enumerate(roster or []):
+        r_names.append(e.name)
+        r_by_name.setdefault(normalize_name(e.name), j)
+        code = _norm_code(getattr(e, "credit_code", None))
+        if code:
+            r_by_code.setdefault(code, j)
+    n = len(subs)
+    uf = _UnionFind(n + len(r_names))
+    first_by: dict[tuple[str, str], int] = {}
+    matched: dict[int, int] = {}
+    for i in candidates:
+        m = subs[i].meta
+        name = normalize_name(m.agency or "")
+        code = _norm_code(m.credit_code)
+        keys = [("n", name)] if name else [("p", str(subs[i].path))]
+        if code:
+            keys.append(("c", code))
+        for k in keys:
+            if k in first_by:
+                uf.union(i, first_by[k])
+            else:
+                first_by[k] = i
+        j = r_by_name.get(name) if name else None
+        if j is None and code:
+            j = r_by_code.get(code)
+        if j is not None:
+            matched[i] = j
+            uf.union(i, n + j)
+    groups: dict[int, list[int]] = {}
+    for i in candidates:
+        groups.setdefault(uf.find(i), []).append(i)
+
+    winners: dict[int, FileOutcome] = {}  # file index → outcome of the file that counts for the agency
+    for members in groups.values():
+        members.sort(key=lambda i: _time_key(subs[i]))
+        win = members[-1]
+        s = subs[win]
+        rj = next((matched[i] for i in reversed(members) if i in matched), None)
+        rname = r_names[rj] if rj is not None else None
+        if roster is not None and rname is None:
+            o = FileOutcome(s, Disposition.UNKNOWN_AGENCY, False,
+                            "单位不在报送名单中，不计入汇总。请核对单位名称或统一社会信用代码，或把该单位加入名单。")
+        elif s.status == "ok":
+            o = FileOutcome(s, Disposition.OK, True, "", rname)
+        elif include_invalid:
+            o = FileOutcome(s, Disposition.INVALID, True,
+                            f"有 {s.n_errors} 处错误，按 --include-invalid 仍计入汇总（已在分单位明细中标出）。", rname)
+        else:
+            o = FileOutcome(s, Disposition.INVALID, False,
+                            f"有 {s.n_errors} 处错误，未计入汇总。请单位按问题清单改正后重新报送；"
+                            "或用 --include-invalid 仍然计入。", rname)
+        outcomes[win] = o
+        winners[win] = o
+        for i in members[:-1]:
+            outcomes[i] = FileOutcome(
+                subs[i], Disposition.SUPERSEDED, False,
+                f"同一单位有更新的文件 {s.path.name}（按{'填报时间' if s.fill_time else '文件时间'}），本文件不计入。",
+                rname, superseded_by=s.path,
+            )
+    final = [o for o in outcomes if o is not None]
+    assert len(final) == len(subs)
+
+    roster_rows: list[RosterRow] = []
+    missing: list[str] = []
+    if roster is not None:
+        by_entry: dict[int, FileOutcome] = {}
+        for win, o in winners.items():
+            j = next((matched[i] for i in groups[uf.find(win)] if i in matched), None)
+            if j is not None:
+                by_entry[j] = o
+        shown: set[int] = set()  # outcomes already on a roster line
+        for j, e in enumerate(roster):
+            o = by_entry.get(j) or _excluded_file_of(e, final, shown)
+            if o is None:
+                missing.append(e.name)
+                roster_rows.append(RosterRow(e.name, getattr(e, "credit_code", None) or "", MISSING, None))
+            else:
+                shown.add(id(o))
+                roster_rows.append(RosterRow(e.name, getattr(e, "credit_code", None) or o.credit_code,
+                                             o.disposition.value, o))
+        order = {id(o): j for j, o in by_entry.items()}
+        rows = sorted((o for o in winners.values() if o.included), key=lambda o: order.get(id(o), 1 << 30))
+        for o in final:
+            if o.disposition is not Disposition.OK and o.disposition is not Disposition.INVALID and id(o) not in shown:
+                roster_rows.append(RosterRow(o.agency, o.credit_code, o.disposition.value, o))
+    else:
+        rows = [o for o in final if o.included]
+        roster_rows = [RosterRow(o.agency, o.credit_code, o.disposition.value, o) for o in final]
+    return fmt, y, year_note, final, rows, roster_rows, missing, notes
+
+
+# --- consolidation ----------------------------------------------------------------------
+
+
+def _num(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else round(float(x), 6)
+
+
+def consolidate(
+    subs: Sequence[Submission],
+    *,
+    year: int | None = None,
+    roster: Sequence[Any] | None = None,
+    previous: Any = None,
+    include_invalid: bool = False,
+) -> CombineResult:
+    """Decide per file, build the per-agency table and the district totals (no writing)."""
+    fmt, y, year_note, outcomes, rows, roster_rows, missing, notes = decide(
+        subs, year=year, roster=roster, include_invalid=include_invalid
+    )
+    if not rows:
+        raise CombineError(_nothing_message(outcomes, missing))
+    keys = list(fmt.cells)
+    col = {k: j for j, k in enumerate(keys)}
+    data = np.full((len(rows), len(keys)), np.nan)
+    raw_text: dict[tuple[int, str], str] = {}
+    for i, o in enumerate(rows):
+        assert o.sub.report is not None
+        for k, v in o.sub.report.values.items():
+            j = col.get(k)
+            if j is None:
+                continue
+            if v.state == "number" and v.number is not None:
+                data[i, j] = v.number
+            elif v.state == "text" and v.raw:
+                raw_text[(i, k)] = v.raw
+    names = [o.agency for o in rows]
+    table = pd.DataFrame(data, index=pd.Index(names, name="单位"), columns=keys)
+    sums = np.nansum(data, axis=0)
+    totals = {k: _num(sums[j]) for k, j in col.items()}
+    blank = np.isnan(data)
+    unfilled = {k: np.flatnonzero(blank[:, j]).tolist() for k, j in col.items() if blank[:, j].any()}
+    findings = validate_totals(fmt, y, totals)
+    findings.extend(_unfilled_findings(fmt, unfilled, names))
+    prev_rows: dict[int, dict[str, float]] = {}
+    prev_paths: list[Path] = []
+    if previous is not None:
+        by_agency = getattr(previous, "by_agency", {}) or {}
+        prev_paths = [Path(p) for p in getattr(previous, "sources", []) or []]
+        heads = headline_keys(fmt)
+        for i, o in enumerate(rows):
+            cand = by_agency.get(normalize_name(o.agency))
+            if cand is None and o.sub.meta.agency:
+                cand = by_agency.get(normalize_name(o.sub.meta.agency))
+            if cand:
+                prev_rows[i] = {k: cand[k] for k in heads if cand.get(k) is not None}
+        pyear = getattr(previous, "year", None)
+        if pyear is not None and pyear != y - 1:
+            notes.append(f"上年数据的年度为 {pyear} 年，不是 {y - 1} 年，同比列仅供参考。")
+        if len(prev_rows) < len(rows):
+            notes.append(f"{len(rows) - len(prev_rows)} 个单位在上年数据中没有找到，同比列的上年数为空。")
+    if include_invalid:
+        n_inv = sum(1 for o in rows if o.disposition is Disposition.INVALID)
+        notes.append(f"按 --include-invalid，{n_inv} 个有错误的文件仍计入了汇总（分单位明细中以橙色标出）。")
+    return CombineResult(
+        fmt=fmt, year=y, year_note=year_note, outcomes=outcomes, rows=rows, table=table, raw_text=raw_text,
+        totals=totals, unfilled=unfilled, district_findings=findings, roster_rows=roster_rows,
+        missing=missing, previous=prev_rows, has_previous=previous is not None, has_roster=roster is not None,
+        include_invalid=include_invalid, previous_paths=prev_paths, notes=notes,
+    )
+
+
+def _nothing_message(outcomes: Sequence[FileOutcome], missing: Sequence[str]) -> str:
+    if not outcomes:
+        return "没有可汇总的文件：给出的路径下没有找到 Excel 报表（.xlsx）。"
+    counts = Counter(o.disposition.value for o in outcomes)
+    parts = "、".join(f"{k} {v} 个" for k, v in counts.items())
+    hint = "可用 --include-invalid 把有错误的文件也计入。" if counts.get(Disposition.INVALID.value) else ""
+    return f"没有可以计入汇总的文件（共 {len(outcomes)} 个文件：{parts}）。{hint}未生成汇总表。"
+
+
+def _unfilled_findings(fmt: Format, unfilled: dict[str, list[int]], names: Sequence[str]) -> list[Finding]:
+    """One warning per total that was built over blank or "/" cells."""
+    lay = layout_for(fmt)
+    out = []
+    for key, idx in unfilled.items():
+        cell = fmt.cells[key]
+        sec = cell.table.section
+        shown = "、".join(names[i] for i in idx[:5]) + (f" 等 {len(idx)} 个单位" if len(idx) > 5 else "")
+        out.append(Finding(
+            code="COMBINE_UNFILLED",
+            severity=Severity.WARNING,
+            message=(f"{len(idx)} 个单位此项未填写（空白或“/”），全区合计按 0 计入：{shown}。"
+                     "请核实这些单位是否应填 0。"),
+            file=DISTRICT_NAME,
+            sheet=SUMMARY_TABLE_SHEETS[sec],
+            cell=lay.address[key][1],
+            table=TABLE_SHEETS[sec][1],
+            row=cell.row.label,
+            column=cell.column.label,
+            key=key,
+            actual=len(idx),
+        ))
+    return out
+
+
+# --- adapters to check ------------------------------------------------------------------
+
+
+def submission_from_check(f: Any) -> Submission:
+    """Check's per-file record → Submission (duck-typed: check.py owns that class)."""
+    res = getattr(f, "result", None) or getattr(f, "read", None)
+    report = getattr(f, "report", None) or (getattr(res, "report", None) if res is not None else None)
+    status = getattr(f, "status", "ok")
+    status = getattr(status, "value", status)
+    rec = None
+    to_json = getattr(f, "to_json", None) or getattr(f, "as_dict", None)
+    if callable(to_json):
+        rec = to_json()
+
+    def pick(name: str) -> Any:
+        v = getattr(f, name, None)
+        return v if v is not None else getattr(res, name, None)
+
+    mtime = pick("mtime")
+    if isinstance(mtime, datetime):
+        mtime = mtime.timestamp()
+    fill_time = pick("fill_time")
+    if isinstance(fill_time, str):  # the reader gives docProps' dcterms:modified as ISO text
+        try:
+            fill_time = datetime.fromisoformat(fill_time.strip())
+        except ValueError:
+            fill_time = None
+    return Submission(
+        path=Path(f.path),
+        status=str(status),
+        report=report,
+        findings=list(getattr(f, "findings", None) or []),
+        sha256=pick("sha256"),
+        mtime=mtime,
+        fill_time=fill_time,
+        is_template=bool(pick("is_template")),
+        error=getattr(f, "error", None),
+        record=rec,
+    )
+
+
+def combine(
+    paths: Iterable[str | Path],
+    *,
+    year: int | None = None,
+    roster: str | Path | Sequence[Any] | None = None,
+    previous: str | Path | Sequence[str | Path] | Any = None,
+    include_invalid: bool = False,
+    out: str | Path | None = None,
+    force: bool = False,
+    workers: int | None = None,
+    progress: bool | Callable[[int, int], None] | None = None,
+    district: str | None = None,
+) -> CombineResult:
+    """Check the files (``check_paths``), consolidate them and, with ``out``, write the summary.
+
+    ``roster`` and ``previous`` may be paths or already loaded objects. Raises
+    ``CombineError`` (Chinese message) when there is nothing to write or the input is wrong.
+    """
+    from xltool.pipeline.check import CheckError, check_paths
+    from xltool.pipeline.previous import PreviousData, PreviousError, load_previous
+    from xltool.read.roster import RosterError, read_roster
+
+    t0 = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        _check_output(out_path, paths, force)
+    roster_path = None
+    if isinstance(roster, (str, Path)):
+        roster_path = Path(roster)
+        try:
+            roster = read_roster(roster_path)
+        except RosterError as e:
+            raise CombineError(str(e)) from None
+    if previous is not None and not isinstance(previous, PreviousData):
+        prev_list = [previous] if isinstance(previous, (str, Path)) else list(previous)
+        try:
+            previous = load_previous(prev_list, workers=workers)
+        except PreviousError as e:
+            raise CombineError(str(e)) from None
+    try:
+        run = check_paths(paths, year=year, roster=roster, previous=previous, workers=workers,
+                          progress=progress, on_file=_slim)
+    except CheckError as e:
+        raise CombineError(str(e)) from None
+    subs = [submission_from_check(f) for f in run.files]
+    check_timings = dict(run.timings)
+    del run
+    if out_path is not None:
+        resolved = {s.path.resolve() for s in subs}
+        if out_path.resolve() in resolved:
+            raise CombineError(f"输出文件 {out_path} 是本次汇总的输入文件之一，不能覆盖输入。请换一个输出文件名。")
+    t1 = time.perf_counter()
+    result = consolidate(subs, year=year, roster=roster, previous=previous, include_invalid=include_invalid)
+    result.roster_path = roster_path
+    result.district = district.strip() if district and district.strip() else None
+    for o in result.outcomes:  # keep numbers (the table), drop the per-file value maps
+        if o.sub.report is not None:
+            o.sub.report = AgencyReport.model_construct(meta=o.sub.report.meta, values={}, narrative={}, extras={})
+    t2 = time.perf_counter()
+    if out_path is not None:
+        from xltool.write.summary import write_summary
+
+        if progress is True and len(result.rows) >= 500 and sys.stderr.isatty():
+            print(f"正在写入汇总表（{len(result.rows)} 个单位）……", file=sys.stderr)
+        write_summary(result, out_path, overwrite=force)
+        result.output = out_path
+    t3 = time.perf_counter()
+    result.timings = {"check": t1 - t0, **{f"check.{k}": v for k, v in check_timings.items()},
+                      "consolidate": t2 - t1, "write": t3 - t2}
+    return result
+
+
+_EXCLUDED_BEFORE_GROUPING = frozenset(
+    {"WRONG_YEAR", "WRONG_FORMAT", "NO_FORMAT", "UNREADABLE"}
+)
+
+
+def _excluded_file_of(entry: Any, outcomes: Sequence[FileOutcome], shown: set[int]) -> FileOutcome | None:
+    """A roster agency with no counted file may still have sent one that was excluded early
+    (another year or format, or unreadable): say that on its line instead of 未报送.
+    Readable files match by name or credit code; unreadable ones by the name in the file name."""
+    name = normalize_name(entry.name)
+    code = _norm_code(getattr(entry, "credit_code", None))
+    for o in outcomes:
+        if id(o) in shown or o.disposition.name not in _EXCLUDED_BEFORE_GROUPING:
+            continue
+        if o.sub.report is not None:
+            m = o.sub.meta
+            if (m.agency and normalize_name(m.agency) == name) or (code and _norm_code(m.credit_code) == code):
+                return o
+        elif name and name in normalize_name(o.sub.path.stem):
+            return o
+    return None
+
+
+@dataclass
+class _ReadFacts:
+    """What combine needs of a reader result once the file has been validated."""
+
+    path: str
+    sha256: str | None
+    mtime: float | None
+    fill_time: Any
+    is_template: bool
+
+
+_CV_CACHE: dict[tuple[str, Any, Any], CellValue] = {}
+
+
+def _shared(v: CellValue) -> CellValue:
+    """One shared object per distinct cell value (most are small counts): memory per file
+    stays at one dict of references instead of ~200 objects."""
+    key = (v.state, v.number, v.raw)
+    got = _CV_CACHE.get(key)
+    if got is None:
+        if len(_CV_CACHE) < 100_000:
+            _CV_CACHE[key] = v
+        return v
+    return got
+
+
+def _slim(f: Any) -> None:
+    """Called by check_paths per file: keep the numbers and facts combine uses, drop the rest."""
+    res = f.result
+    if res is not None:
+        f.result = _ReadFacts(str(getattr(res, "path", f.path)), getattr(res, "sha256", None),
+                              getattr(res, "mtime", None), getattr(res, "fill_time", None),
+                              bool(getattr(res, "is_template", False)))
+    rep = f.report
+    if rep is not None:
+        f.report = AgencyReport.model_construct(
+            meta=rep.meta, values={k: _shared(v) for k, v in rep.values.items()}, narrative={}, extras={})
+
+
+def _check_output(out: Path, inputs: Sequence[Path], force: bool) -> None:
+    if out.suffix.lower() != ".xlsx":
+        raise CombineError(f"输出文件 {out} 的扩展名应为 .xlsx。")
+    if out.is_dir():
+        raise CombineError(f"输出路径 {out} 是一个文件夹，请给出文件名，例如 {out / '全区汇总.xlsx'}。")
+    res = out.resolve()
+    for p in inputs:
+        if p.resolve() == res:
+            raise CombineError(f"输出文件 {out} 是本次汇总的输入文件之一，不能覆盖输入。请换一个输出文件名。")
+    if out.exists() and not force:
+        raise CombineError(f"输出文件 {out} 已存在。如要覆盖，请加 --force；或换一个文件名。")

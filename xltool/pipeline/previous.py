@@ -1,0 +1,186 @@
+"""Last year's numbers per agency, for the cross-year checks (``--previous``).
+
+Two sources are accepted: last year's district summary written by ``combine`` (its
+``分单位明细`` sheet holds one row per agency and one column per spec key, see
+``xltool.workbook.summary_layout``), or last year's agency workbooks themselves (read with the
+reader, totals recomputed as in validation). Only numbers are kept: a blank or "/" of
+last year is simply absent, so no cross-year check is made on it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xltool.workbook import summary_layout as SL
+from xltool.workbook.layout import META_SHEET
+from xltool.read.roster import normalize_name
+from xltool.spec import FORMATS
+
+
+def agency_key(name: str) -> str:
+    """The name used to match an agency across files and years (NFKC, no whitespace)."""
+    return normalize_name(name or "")
+
+
+class PreviousError(ValueError):
+    """Last year's data cannot be used (message in Chinese)."""
+
+
+@dataclass
+class PreviousData:
+    year: int | None
+    format: str | None
+    by_agency: dict[str, dict[str, int | float]] = field(default_factory=dict)  # agency_key → key → number
+    names: dict[str, str] = field(default_factory=dict)  # agency_key → name as written
+    sources: list[str] = field(default_factory=list)
+
+    def get(self, agency: str) -> dict[str, int | float] | None:
+        return self.by_agency.get(agency_key(agency))
+
+
+def _num(x: object) -> int | float | None:
+    if isinstance(x, bool) or x is None:
+        return None
+    if isinstance(x, (int, float)):
+        return int(x) if float(x).is_integer() else float(x)
+    return None
+
+
+def _meta_rows(rows: list[list[object]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for r in rows:
+        if len(r) >= 2 and isinstance(r[0], str) and r[0].strip():
+            v = r[1]
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            out[r[0].strip()] = "" if v is None else str(v).strip()
+    return out
+
+
+def _guard_summary(path: Path) -> None:
+    """Run the reader's guard with limits sized for a summary; raise PreviousError if unsafe."""
+    from xltool.read import GuardError, guard
+
+    limits = SL.summary_guard_limits()
+    try:
+        guard(path, limits)
+    except GuardError as e:
+        raise PreviousError(f"上年数据文件 {path.name} 无法安全读取：{e.message}") from None
+
+
+def _summary_meta(path: Path) -> dict[str, str] | None:
+    """The summary's meta key/value rows, or None when the file is not a district summary."""
+    from python_calamine import CalamineWorkbook
+
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    _guard_summary(path)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception:
+        return None
+    try:
+        if META_SHEET not in wb.sheet_names or SL.DETAIL_SHEET not in wb.sheet_names:
+            return None
+        meta = _meta_rows(wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False))
+        if meta.get("kind") != SL.SUMMARY_KIND:
+            return None
+        return meta
+    finally:
+        wb.close()
+
+
+def _from_summary(path: Path, meta: dict[str, str]) -> PreviousData:
+    from python_calamine import CalamineWorkbook
+
+    fmt_id = meta.get("format")
+    if fmt_id not in FORMATS:
+        raise PreviousError(f"上年汇总表 {path.name} 的格式信息“{fmt_id}”无法识别。")
+    try:
+        year = int(meta.get("year", ""))
+    except ValueError:
+        raise PreviousError(f"上年汇总表 {path.name} 没有有效的年度信息。") from None
+    cells = FORMATS[fmt_id].cells
+    wb = CalamineWorkbook.from_path(str(path))
+    try:
+        rows = wb.get_sheet_by_name(SL.DETAIL_SHEET).to_python(skip_empty_area=False)
+    finally:
+        wb.close()
+    if len(rows) <= SL.DETAIL_KEY_ROW:
+        raise PreviousError(f"上年汇总表 {path.name} 的“{SL.DETAIL_SHEET}”工作表是空的。")
+    keys = [str(k).strip() if isinstance(k, str) else "" for k in rows[SL.DETAIL_KEY_ROW]]
+    if SL.AGENCY_KEY not in keys:
+        raise PreviousError(f"上年汇总表 {path.name} 的“{SL.DETAIL_SHEET}”工作表缺少单位名称列。")
+    name_col = keys.index(SL.AGENCY_KEY)
+    value_cols = [(i, k) for i, k in enumerate(keys) if k in cells]
+    data = PreviousData(year, fmt_id, sources=[str(path)])
+    for row in rows[SL.DETAIL_FIRST_DATA_ROW:]:
+        if name_col >= len(row):
+            continue
+        name = row[name_col]
+        if not isinstance(name, str) or not name.strip() or name.strip() == SL.TOTAL_ROW_LABEL:
+            continue
+        nums = {k: n for i, k in value_cols if i < len(row) and (n := _num(row[i])) is not None}
+        data.by_agency[agency_key(name)] = nums
+        data.names[agency_key(name)] = name.strip()
+    if not data.by_agency:
+        raise PreviousError(f"上年汇总表 {path.name} 中没有单位数据。")
+    return data
+
+
+def _from_agency_files(files: Sequence[Path], workers: int | None) -> PreviousData:
+    from xltool.read import read_many
+    from xltool.rules.validate import evaluate
+
+    years: Counter[int] = Counter()
+    formats: Counter[str] = Counter()
+    by_agency: dict[str, dict[str, int | float]] = {}
+    names: dict[str, str] = {}
+    unreadable: list[str] = []
+    for res in read_many(files, workers=workers):
+        if res.status != "ok" or res.report is None or not res.report.meta.agency:
+            unreadable.append(Path(res.path).name)
+            continue
+        meta = res.report.meta
+        if meta.year is not None:
+            years[meta.year] += 1
+        if meta.format is not None:
+            formats[meta.format] += 1
+        ev = evaluate(res)
+        k = agency_key(meta.agency or "")
+        by_agency[k] = {key: n for key, n in ev.numbers.items() if n is not None}
+        names[k] = meta.agency or ""
+    if not by_agency:
+        raise PreviousError("上年数据中没有可以读取的单位报表" + (f"（无法使用：{'、'.join(unreadable[:5])}）" if unreadable else "") + "。")
+    if len(years) > 1:
+        raise PreviousError(
+            "上年数据中的报表属于不同年度（" + "、".join(f"{y} 年度 {n} 份" for y, n in sorted(years.items()))
+            + "），请只提供上一年度的报表或汇总表。"
+        )
+    year = next(iter(years)) if years else None
+    fmt = formats.most_common(1)[0][0] if formats else None
+    return PreviousData(year, fmt, by_agency, names, [str(f) for f in files])
+
+
+def load_previous(paths: Iterable[str | Path], *, workers: int | None = None) -> PreviousData:
+    """Last year's numbers from a district summary or from agency workbooks (files or folders)."""
+    from xltool.read import find_workbooks
+
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.exists():
+            raise PreviousError(f"找不到上年数据：{p}")
+    files = find_workbooks(paths)
+    if not files:
+        raise PreviousError("上年数据路径中没有找到 Excel 工作簿（.xlsx）。")
+    summaries = [(f, m) for f in files if (m := _summary_meta(f)) is not None]
+    if summaries:
+        if len(files) > 1:
+            raise PreviousError(
+                f"上年数据中既有汇总表 {summaries[0][0].name}，又有其他文件。请只提供上年汇总表，或只提供上年各单位报表。"
+            )
+        return _from_summary(*summaries[0])
+    return _from_agency_files(files, workers)

@@ -1,0 +1,677 @@
+"""Read one returned workbook: guard, values, and either template verification or table location.
+
+``read_file`` never raises for a bad file: every problem becomes ``status="unreadable"``
+with a Chinese ``error``, or a ``Finding``. Our templates are read at the addresses of
+``layout_for(fmt)`` after the layout is verified against the file (labels, formulas, unlocked
+cells, merges, protection, meta sheet); a sheet whose rows or columns were shifted, a
+template of another layout version, and any workbook that is not ours are read by their
+labels instead (``locate``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from xltool.workbook.layout import (
+    INFO_SHEET,
+    META_SHEET,
+    SHEET_ORDER,
+    TEXT_SHEET,
+    Layout,
+    a1,
+    fingerprint_of,
+    layout_for,
+    normalize_formula,
+    parse_a1,
+)
+from xltool.core.model import BLANK, AgencyReport, CellValue, Finding, ReportMeta, Severity
+from xltool.spec import FORMATS, Format
+from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, GuardLimits, guard
+from xltool.core.labels import norm_label
+from xltool.read.locate import SheetIndex, TableLoc, find_info, locate_report, locate_table
+from xltool.read.values import cell_text, parse_value
+from xltool.read.xmlscan import (
+    SharedStrings,
+    SheetScan,
+    WorkbookInfo,
+    head_rows,
+    scan_sheet,
+    unlocked_styles,
+    workbook_info,
+)
+
+E, W = Severity.ERROR, Severity.WARNING
+
+READER_CODES: dict[str, tuple[Severity, str]] = {
+    # the file cannot be read at all (status "unreadable"); the guard's reasons
+    "FILE_EMPTY": (E, "文件为空（0 字节）"),
+    "FILE_TRUNCATED": (E, "文件不完整或已损坏（传输中断）"),
+    "FILE_NOT_WORKBOOK": (E, "不是 Excel 工作簿"),
+    "FILE_CSV": (E, "CSV/文本文件改了扩展名"),
+    "FILE_TEXT": (E, "纯文本文件改了扩展名"),
+    "FILE_HTML": (E, "网页（HTML）文件改了扩展名"),
+    "FILE_XML2003": (E, "Excel 2003 XML 表格，需另存为 .xlsx"),
+    "FILE_ENCRYPTED": (E, "文件设置了打开密码"),
+    "FILE_WPS_ET": (E, "WPS 表格专用格式（.et），需另存为 .xlsx"),
+    "FILE_OLE_UNKNOWN": (E, "OLE2 文件但不是 Excel 工作簿（如 WPS .et、Word .doc 改了扩展名）"),
+    "FILE_XLSB": (E, "Excel 二进制工作簿（.xlsb），需另存为 .xlsx"),
+    "FILE_ODS": (E, "OpenDocument 表格（.ods），需另存为 .xlsx"),
+    "FILE_TOO_LARGE": (E, "文件或其解压后大小超过上限"),
+    "FILE_TOO_LARGE_PART": (E, "文件内部部件过大"),
+    "FILE_TOO_MANY_PARTS": (E, "文件内部部件数量异常"),
+    "FILE_ZIP_BOMB": (E, "压缩比异常（疑似压缩炸弹），拒绝读取"),
+    "FILE_CORRUPT": (E, "文件内部部件损坏（校验和不符或目录与内容不符）"),
+    "FILE_XML_ENCODING": (E, "文件内部使用了不支持的编码"),
+    "FILE_XML_DTD": (E, "文件含 DTD/实体声明（疑似恶意构造），拒绝读取"),
+    "FILE_TOO_MANY_CELLS": (E, "单元格数量超过上限"),
+    "FILE_EXTENT": (E, "工作表使用范围异常（远处单元格有内容）"),
+    "FILE_IO": (E, "文件无法打开"),
+    "FILE_PARSE_ERROR": (E, "文件已损坏，表格程序无法解析"),
+    "FILE_CRASHED": (E, "读取该文件时读取进程异常终止（疑似恶意或损坏的文件）"),
+    "FILE_TIMEOUT": (E, "读取超时"),
+    "FILE_MEMORY": (E, "读取时超出内存上限"),
+    # read, with problems
+    "NOT_TEMPLATE": (W, "文件不是本工具生成的模板，已按表格标签定位读取"),
+    "NO_TABLES": (E, "文件中找不到年报表格"),
+    "TABLE_NOT_FOUND": (E, "找不到某张表格（或其部分行列）"),
+    "FORMAT_CONFLICT": (E, "各表格使用的报告格式（2019/2021 版）不一致"),
+    "FORMAT_MISMATCH": (E, "报告格式与要求的格式不符"),
+    "YEAR_MISMATCH": (E, "报告年度与要求的年度不符"),
+    "AGENCY_MISMATCH": (E, "单位名称与要求的单位不符"),
+    "EXTRA_ROWS": (W, "表格中有官方格式以外的行，已单独保留、不计入汇总"),
+    "LEGACY_XLS": (W, "旧版 .xls 文件，无法检查公式和保护"),
+    "HAS_MACROS": (W, "文件含宏（未运行）"),
+    # our template, tampered with
+    "META_INVALID": (W, "模板元数据工作表无法识别，已按非模板读取"),
+    "META_MISMATCH": (E, "模板元数据与“基本信息”内容不一致"),
+    "TEMPLATE_OUTDATED": (W, "模板由其他版本的工具生成，已按表格标签定位读取"),
+    "SHEET_MISSING": (E, "模板中的工作表被删除"),
+    "SHEET_RENAMED": (E, "模板中的工作表被改名"),
+    "SHEET_UNPROTECTED": (E, "工作表保护被取消"),
+    "STRUCTURE_UNPROTECTED": (W, "工作簿结构保护被取消（LibreOffice 保存时也会去掉）"),
+    "LAYOUT_SHIFTED": (E, "表格被插入或删除了行/列（标签移位）"),
+    "LABEL_CHANGED": (E, "表格标签文字被修改"),
+    "FORMULA_REPLACED": (E, "公式被手工填写的数值覆盖"),
+    "FORMULA_CHANGED": (E, "公式被改动"),
+    "CELL_UNLOCKED": (W, "原本锁定的单元格被解除锁定"),
+    "INPUT_LOCKED": (W, "原本可填写的单元格被锁定"),
+    "MERGE_CHANGED": (W, "合并单元格被改动"),
+}
+
+_GUARD_CODE = {c.removeprefix("FILE_"): c for c in READER_CODES if c.startswith("FILE_")}
+
+
+@dataclass
+class ReadResult:
+    """Everything learned from one file; see the reader's developer note for the fields."""
+
+    path: str
+    sha256: str
+    size: int
+    mtime: float
+    status: Literal["ok", "unreadable"] = "ok"
+    error: str | None = None
+    report: AgencyReport | None = None
+    is_template: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    formula_state: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, tuple[str, str]] = field(default_factory=dict)
+    fill_time: str | None = None
+    has_macros: bool = False
+
+
+def unreadable(path: str, code: str, message: str, *, sha256: str = "", size: int = 0, mtime: float = 0.0) -> ReadResult:
+    """A result for a file that could not be read; ``code`` is a READER_CODES key."""
+    f = Finding.model_construct(
+        code=code, severity=E, message=message, file=path, sheet=None, cell=None, table=None, row=None,
+        column=None, key=None, expected=None, actual=None,
+    )
+    return ReadResult(path, sha256, size, mtime, "unreadable", message, None, False, [f])
+
+
+# --- entry point ----------------------------------------------------------------------
+
+
+def read_file(
+    path: str | Path,
+    *,
+    expect_year: int | None = None,
+    expect_agency: str | None = None,
+    expect_format: str | None = None,
+    limits: GuardLimits = DEFAULT_LIMITS,
+) -> ReadResult:
+    """Read one workbook; never raises for a bad file (see module doc)."""
+    p = str(path)
+    try:
+        st = os.stat(p)
+        mtime = st.st_mtime
+    except OSError as e:
+        return unreadable(p, "FILE_IO", f"无法打开文件：{e.strerror or e}。请检查文件是否存在。")
+    try:
+        g = guard(p, limits)
+    except GuardError as e:
+        return unreadable(p, _GUARD_CODE.get(e.code, "FILE_NOT_WORKBOOK"), e.message, sha256=e.sha256,
+                          size=st.st_size, mtime=mtime)
+    try:
+        return _Reader(g, mtime, expect_year, expect_agency, expect_format).run()
+    except MemoryError:
+        return unreadable(p, "FILE_MEMORY", "读取时超出内存上限，文件可能含有大量无关内容。请删除无关内容后重新报送。",
+                          sha256=g.sha256, size=g.size, mtime=mtime)
+    except Exception as e:  # a library error on a file the guard let through: the file's fault
+        return unreadable(
+            p, "FILE_PARSE_ERROR",
+            f"文件已损坏，无法读取（{type(e).__name__}: {str(e)[:120]}）。请用 Excel/WPS 打开确认后重新保存再报送。",
+            sha256=g.sha256, size=g.size, mtime=mtime,
+        )
+
+
+_MODIFIED = re.compile(rb"<(?:\w+:)?modified\b[^>]*>([^<]+)</")
+_META_HEAD_ROWS = 24  # the meta sheet's key/value block is far shorter; its cell map is not read
+
+
+class _Reader:
+    """One file's reading state (kept small: it lives only during ``run``)."""
+
+    def __init__(self, g: Guarded, mtime: float, year: int | None, agency: str | None, fmt: str | None) -> None:
+        self.g = g
+        self.expect_year = year
+        self.expect_agency = agency
+        self.expect_format = str(fmt) if fmt is not None else None
+        self.res = ReadResult(g.path, g.sha256, g.size, mtime, has_macros=g.has_macros)
+        self.grids: dict[str, list[list[Any]]] = {}
+        self.wb: Any = None
+        self.info: WorkbookInfo | None = None
+        self._scans: dict[str, SheetScan] = {}
+        self.file_fingerprint: str | None = None
+
+    # -- helpers
+    def add(self, code: str, message: str, **kw: Any) -> None:
+        sev = kw.pop("severity", None) or READER_CODES[code][0]
+        data = dict.fromkeys(("sheet", "cell", "table", "row", "column", "key", "expected", "actual"))
+        data.update(kw)
+        self.res.findings.append(Finding.model_construct(code=code, severity=sev, message=message, file=self.g.path, **data))
+
+    def grid(self, name: str) -> list[list[Any]]:
+        if name not in self.grids:
+            self.grids[name] = self.book().get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return self.grids[name]
+
+    def book(self) -> Any:
+        if self.wb is None:
+            from python_calamine import CalamineWorkbook
+
+            self.wb = CalamineWorkbook.from_filelike(io.BytesIO(self.g.data))
+        return self.wb
+
+    def sheet_names(self) -> list[str]:
+        if self.info is not None:
+            return [s.name for s in self.info.sheets]
+        return list(self.book().sheet_names)
+
+    # -- main
+    def run(self) -> ReadResult:
+        g = self.g
+        if g.kind == "xlsx":
+            self.info = workbook_info(g.parts)
+        core = g.parts.get("docProps/core.xml")
+        if core:
+            m = _MODIFIED.search(core)
+            if m:
+                self.res.fill_time = m.group(1).decode().strip()
+        if g.has_macros:
+            self.add("HAS_MACROS", "文件含有宏（VBA），本工具不会运行宏，只读取数值。请使用不含宏的 .xlsx 模板填报。")
+        meta = self._meta()
+        if g.kind == "xls":
+            self.add("LEGACY_XLS", "文件是旧版 .xls 格式，无法检查公式和保护是否被改动，已按表格标签读取。请使用下发的 .xlsx 模板填报。")
+        if meta is not None and g.kind == "xlsx":
+            self._read_template(*meta)
+        else:
+            self._read_foreign(meta)
+        return self.res
+
+    # -- meta sheet
+    def _meta_rows(self) -> list[list[Any]]:
+        """The key/value head of the meta sheet (the cell map below it is not needed)."""
+        part = self.info.part_of(META_SHEET) if self.info is not None else None
+        if part and part in self.g.parts:
+            sst = SharedStrings(self.g.parts.get("xl/sharedStrings.xml"))
+            return head_rows(self.g.parts[part], sst, _META_HEAD_ROWS)
+        return self.grid(META_SHEET)
+
+    def _meta(self) -> tuple[Format, Any] | None:
+        if META_SHEET not in self.sheet_names():
+            return None
+        from xltool.write.template import TEMPLATE_KIND, parse_meta
+
+        try:
+            meta = parse_meta(self._meta_rows())
+        except Exception:
+            meta = None
+        fields = meta.fields if meta is not None else {}
+        fid = fields.get("format", "")
+        year = fields.get("year", "")
+        if meta is None or fields.get("kind") != TEMPLATE_KIND or fid not in FORMATS or not year.isdigit():
+            self.add("META_INVALID", f"隐藏的模板信息工作表“{META_SHEET}”无法识别（可能被修改），已按表格标签读取。请使用下发的原模板填报。",
+                     sheet=META_SHEET)
+            return None
+        self.res.is_template = True
+        return FORMATS[fid], meta
+
+    # -- our template
+    def _read_template(self, fmt: Format, meta: Any) -> None:
+        plan = _plan(fmt)
+        lay = plan.lay
+        fields: dict[str, str] = meta.fields
+        assert self.info is not None
+        report = AgencyReport.model_construct(
+            meta=ReportMeta.model_construct(
+                agency=fields.get("agency") or None, credit_code=fields.get("credit_code") or None,
+                year=int(fields["year"]), format=fmt.id, filler=None, phone=None, fill_date=None,
+                template_id=fields.get("template_id") or None, tool_version=fields.get("tool_version") or None,
+            ),
+            values={}, narrative={}, extras={},
+        )
+        self.res.report = report
+        if fields.get("fingerprint") and fields["fingerprint"] != plan.fingerprint:
+            self.add("TEMPLATE_OUTDATED",
+                     f"模板由其他版本的工具（{fields.get('tool_version') or '未知版本'}）生成，表格位置可能不同，已按表格标签读取。"
+                     "建议使用本次下发的模板。")
+            self._read_by_labels(fmt, list(lay.sheets), report)
+            self._read_info(lay, report, fields, self._sheet_names(lay, quiet=True))
+            self._expectations(report)
+            return
+        if not self.info.structure_locked:
+            self.add("STRUCTURE_UNPROTECTED", "工作簿结构保护已被取消（用 LibreOffice 保存也会出现这种情况）。请尽量使用下发的原模板填报。")
+        actual = self._sheet_names(lay)
+        unlocked = unlocked_styles(self._styles_part())
+        items: list[str] = []
+        shifted: list[str] = []
+        for sp in plan.sheets:
+            name = actual.get(sp.name)
+            if name is None:
+                continue
+            if not self._verify_sheet(sp, name, unlocked, items) and sp.section:
+                shifted.append(sp.section)
+            elif sp.section:
+                self._read_values(sp, name, report)
+        if shifted:
+            self._read_by_labels(fmt, shifted, report, only_sheets={actual[lay.sheets[s].name] for s in shifted})
+        for sec, sh in lay.sheets.items():
+            if actual.get(sh.name) is None:
+                for t in fmt.tables_of(sec):
+                    self.add("TABLE_NOT_FOUND", f"找不到{sh.short}“{t.caption}”（工作表“{sh.name}”不存在），该表数据无法读取。请使用下发的原模板填报。",
+                             table=sh.short, sheet=sh.name, expected=t.caption)
+        self._read_info(lay, report, fields, actual)
+        self._read_text(lay, report, actual)
+        self._expectations(report)
+        self.res.findings.sort(key=_finding_order)
+        # The file's own fingerprint: equal to the layout's unless something above was reported
+        # (or only tolerated differences, such as re-wrapped label text, remain).
+        self.file_fingerprint = fingerprint_of(items)
+
+    def _styles_part(self) -> bytes | None:
+        parts = self.g.parts
+        if "xl/styles.xml" in parts:
+            return parts["xl/styles.xml"]
+        return next((v for k, v in parts.items() if k.endswith("styles.xml")), None)
+
+    def _sheet_names(self, lay: Layout, quiet: bool = False) -> dict[str, str | None]:
+        """Layout sheet name → the sheet in the file (same name, or the renamed one)."""
+        names = self.sheet_names()
+        present = set(names)
+        out: dict[str, str | None] = {}
+        unknown = [n for n in names if n not in SHEET_ORDER]
+        for sh in lay.all_sheets():
+            if sh.name in present:
+                out[sh.name] = sh.name
+                continue
+            heading = sh.labels[0]
+            found = None
+            for n in unknown:
+                if norm_label(cell_text(_at(self.grid(n), heading.row, heading.col))) == norm_label(heading.text):
+                    found = n
+                    break
+            out[sh.name] = found
+            if quiet:
+                continue
+            if found is not None:
+                unknown.remove(found)
+                self.add("SHEET_RENAMED", f"工作表“{sh.name}”被改名为“{found}”。已按原位置读取；请勿修改模板的工作表名称，使用原模板重新填报。",
+                         sheet=found, table=sh.short, expected=sh.name, actual=found)
+            else:
+                self.add("SHEET_MISSING", f"模板中的工作表“{sh.name}”不存在（被删除或改名）。请使用下发的原模板重新填报。",
+                         sheet=sh.name, table=sh.short, expected=sh.name)
+        return out
+
+    def _verify_sheet(self, sp: _SheetPlan, name: str, unlocked: set[int], items: list[str]) -> bool:
+        """Labels, formulas, unlocked cells, merges, protection of one sheet; False if shifted."""
+        assert self.info is not None
+        grid = self.grid(name)
+        part = self.info.part_of(name)
+        scan = scan_sheet(self.g.parts[part]) if part and part in self.g.parts else SheetScan()
+        self._scans[sp.name] = scan
+        where = sp.short
+        if not scan.protected:
+            self.add("SHEET_UNPROTECTED", f"工作表“{name}”的保护被取消，表格可能被改动。请使用下发的原模板重新填报（不要撤销工作表保护）。",
+                     sheet=name, table=where)
+        # labels
+        moved: list[tuple[str, str, str]] = []
+        changed: list[tuple[str, str, str]] = []
+        index: dict[str, list[tuple[int, int]]] | None = None
+        for row, col, addr, text, norm, prefix in sp.labels:
+            v = _at(grid, row, col)
+            got = v if type(v) is str else cell_text(v)
+            items.append(prefix + got)
+            if got == text or norm_label(got) == norm:
+                continue
+            if index is None:
+                index = {}
+                for r, cells in enumerate(grid):
+                    for c, x in enumerate(cells):
+                        if type(x) is str and x:
+                            index.setdefault(norm_label(x), []).append((r, c))
+            spots = index.get(norm, [])
+            if spots:
+                r, c = min(spots, key=lambda rc, row=row, col=col: abs(rc[0] - row) + abs(rc[1] - col))
+                moved.append((text, addr, a1(r, c)))
+            else:
+                changed.append((text, addr, got))
+        if moved:
+            lab_text, was, now = min(moved, key=lambda m: parse_a1(m[1]))  # the first in reading order
+            self.add("LAYOUT_SHIFTED",
+                     f"{where}被插入或删除了行/列：标签“{lab_text}”应在 {was}，现在在 {now}"
+                     + (f"（共 {len(moved)} 个标签移位）" if len(moved) > 1 else "")
+                     + "。已按标签定位读取数据；请使用原模板重新填报，不要插入或删除行列。",
+                     sheet=name, table=where, cell=was, expected=was, actual=now)
+        for lab_text, addr, got in changed[:5]:
+            self.add("LABEL_CHANGED", f"{where}!{addr} 的标签应为“{lab_text}”，现为“{got or '（空）'}”。请勿修改表格标签，使用原模板重新填报。",
+                     sheet=name, table=where, cell=addr, expected=lab_text, actual=got)
+        if moved:
+            return False
+        # formulas: value keys get a formula_state; check and status cells only findings
+        fs = self.res.formula_state
+        errors, cached = scan.errors, scan.cached
+        for addr, text, norm, key, prefix in sp.formulas:
+            got = scan.formulas.get(addr)
+            if got is None:
+                items.append(prefix)
+                shown = cell_text(_at(grid, *parse_a1(addr))) or "（空）"
+                if key:
+                    fs[key] = "missing"
+                self.add("FORMULA_REPLACED", f"{where}!{addr} 的公式被手工填写的“{shown}”覆盖。合计和校验由公式自动计算，请勿改写；请使用原模板重新填报。",
+                         sheet=name, table=where, cell=addr, key=key, **self._labels_of(key), expected="=" + text, actual=shown)
+                continue
+            gn = normalize_formula(got)
+            items.append(prefix + gn)
+            if gn != norm:
+                if key:
+                    fs[key] = "changed"
+                self.add("FORMULA_CHANGED", f"{where}!{addr} 的公式被改动：应为“={text}”，现为“={got}”。请勿修改公式，使用原模板重新填报。",
+                         sheet=name, table=where, cell=addr, key=key, **self._labels_of(key), expected="=" + text, actual="=" + got)
+            elif key:
+                fs[key] = "error" if addr in errors else "no_cache" if cached.get(addr) in (None, "") else "ok"
+        # unlocked cells (inputs) and merges
+        covered = _covered(tuple(scan.merges))
+        file_inputs = scan.cells_with_style(unlocked) - covered
+        missing_inputs = sp.inputs - file_inputs
+        # a field the template filled in and locked (基本信息 年度/格式/单位) is still an input
+        missing_inputs = {a for a in missing_inputs if _at(grid, *parse_a1(a)) in ("", None)}
+        file_inputs |= sp.inputs - missing_inputs - file_inputs
+        items.extend(f"I|{sp.name}|{a}" for a in file_inputs)
+        items.extend(f"M|{sp.name}|{m}" for m in scan.merges)
+        for a in sorted(missing_inputs, key=parse_a1)[:5]:
+            self.add("INPUT_LOCKED", f"{where}!{a} 原本是填写单元格，现在被锁定了。请使用原模板重新填报。",
+                     sheet=name, table=where, cell=a)
+        for a in sorted(file_inputs - sp.inputs, key=parse_a1)[:5]:
+            self.add("CELL_UNLOCKED", f"{where}!{a} 原本是锁定的单元格（标签、公式），现在被解除了锁定。请使用原模板重新填报。",
+                     sheet=name, table=where, cell=a)
+        got_merges = set(scan.merges)
+        if got_merges != sp.merges:
+            diff = sorted(sp.merges ^ got_merges)
+            self.add("MERGE_CHANGED", f"{where}的合并单元格被改动（如 {'、'.join(diff[:3])}）。请使用原模板重新填报。",
+                     sheet=name, table=where, cell=diff[0].split(":")[0])
+        return True
+
+    def _labels_of(self, key: str | None) -> dict[str, str | None]:
+        if not key or self.res.report is None:
+            return {"row": None, "column": None}
+        c = self.res.report.fmt.cells.get(key)
+        return {"row": c.row.label, "column": c.column.label} if c is not None else {"row": None, "column": None}
+
+    def _read_values(self, sp: _SheetPlan, name: str, report: AgencyReport) -> None:
+        grid = self.grid(name)
+        scan = self._scans.get(sp.name)
+        errors = scan.errors if scan is not None else {}
+        vals = report.values
+        locs = self.res.locations
+        for key, row, col, addr, unit in sp.values:
+            if addr in errors:
+                vals[key] = CellValue.model_construct(state="text", number=None, raw=errors[addr])
+            else:
+                x = _at(grid, row, col)
+                vals[key] = BLANK if x == "" else parse_value(x, unit)
+            locs[key] = (name, addr)
+
+    def _read_by_labels(self, fmt: Format, sections: Sequence[str], report: AgencyReport,
+                        only_sheets: set[str] | None = None) -> None:
+        """Locate the tables of ``sections`` by their labels (shifted sheets, other layouts)."""
+        names = [n for n in self.sheet_names() if n != META_SHEET and (only_sheets is None or n in only_sheets)]
+        indexes = [SheetIndex(n, self.grid(n)) for n in names]
+        for sec in sections:
+            for t in fmt.tables_of(sec):
+                loc = locate_table(indexes, t)
+                if loc is None:
+                    self.add("TABLE_NOT_FOUND", f"找不到表格“{t.caption}”，该表数据无法读取。请使用下发的原模板填报。",
+                             table=_short(sec), expected=t.caption)
+                    continue
+                self._take(loc, report, indexes)
+
+    def _take(self, loc: TableLoc, report: AgencyReport, indexes: Sequence[SheetIndex]) -> None:
+        ix = next(i for i in indexes if i.name == loc.sheet)
+        t = loc.table
+        for key, (r, c) in loc.cells.items():
+            cd = report.fmt.cells.get(key)
+            report.values[key] = parse_value(ix.value(r, c), cd.column.unit if cd is not None else None)
+            self.res.locations[key] = (loc.sheet, a1(r, c))
+        want = [t.cell_key(r.key, c.key) for r in t.rows for c in t.columns]
+        missing = [k for k in want if k not in loc.cells]
+        if missing:
+            cells = report.fmt.cells
+            rows = sorted({cells[k].row.label for k in missing}, key=lambda s: [r.label for r in t.rows].index(s))
+            cols = sorted({cells[k].column.label for k in missing}, key=lambda s: [c.label for c in t.columns].index(s))
+            what = (f"行“{'”“'.join(rows[:3])}”" if len(rows) < len(t.rows) else f"列“{'”“'.join(cols[:3])}”")
+            self.add("TABLE_NOT_FOUND", f"{_short(t.section)}“{t.caption}”中找不到{what}{'等' if len(rows) > 3 else ''}，这些数据无法读取。"
+                     "请按官方格式填写表格标签，或使用下发的模板填报。",
+                     sheet=loc.sheet, table=_short(t.section), expected=t.caption)
+        for label, vals in loc.extras.items():
+            report.extras[label] = vals
+            self.add("EXTRA_ROWS", f"{_short(t.section)}中有官方格式以外的行“{label.split('·', 1)[-1]}”（{vals}），已单独保留，不计入汇总。",
+                     sheet=loc.sheet, table=_short(t.section), actual=vals)
+
+    def _read_info(self, lay: Layout, report: AgencyReport, fields: dict[str, str],
+                   actual: dict[str, str | None] | None = None) -> None:
+        name = (actual or {}).get(INFO_SHEET, INFO_SHEET) if actual is not None else (INFO_SHEET if INFO_SHEET in self.sheet_names() else None)
+        if name is None:
+            return
+        grid = self.grid(name)
+        vals: dict[str, str] = {}
+        for key, (_sheet, addr) in lay.info_address.items():
+            r, c = parse_a1(addr)
+            x = _at(grid, r, c)
+            vals[key] = x.isoformat() if hasattr(x, "isoformat") else cell_text(x).strip()
+        m = report.meta
+        meta_year = fields.get("year", "")
+        if vals.get("year") and meta_year and vals["year"] != meta_year:
+            self.add("META_MISMATCH", f"“{name}”中的报告年度为“{vals['year']}”，但模板是 {meta_year} 年度的。请使用 {meta_year} 年度的原模板重新填报。",
+                     sheet=name, cell=lay.info_address["year"][1], expected=meta_year, actual=vals["year"])
+        fmt_cell = vals.get("format", "")
+        if fmt_cell and not fmt_cell.startswith(fields.get("format", "")):
+            self.add("META_MISMATCH", f"“{name}”中的报告格式为“{fmt_cell}”，与模板（{fields.get('format')} 版）不一致。请使用原模板重新填报。",
+                     sheet=name, cell=lay.info_address["format"][1], expected=fields.get("format"), actual=fmt_cell)
+        meta_agency = fields.get("agency", "")
+        if meta_agency and vals.get("agency") and norm_label(vals["agency"]) != norm_label(meta_agency):
+            self.add("META_MISMATCH", f"“{name}”中的单位名称为“{vals['agency']}”，但该模板是下发给“{meta_agency}”的。请使用本单位的模板填报。",
+                     sheet=name, cell=lay.info_address["agency"][1], expected=meta_agency, actual=vals["agency"])
+        m.agency = vals.get("agency") or m.agency
+        m.credit_code = vals.get("credit_code") or m.credit_code
+        m.filler = vals.get("filler") or None
+        m.phone = vals.get("phone") or None
+        m.fill_date = vals.get("fill_date") or None
+
+    def _read_text(self, lay: Layout, report: AgencyReport, actual: dict[str, str | None]) -> None:
+        name = actual.get(TEXT_SHEET)
+        if name is None:
+            return
+        grid = self.grid(name)
+        for sec, (_sheet, addr) in lay.text_address.items():
+            x = _at(grid, *parse_a1(addr))
+            text = cell_text(x).strip()
+            if text:
+                report.narrative[sec] = text
+
+    # -- not our template
+    def _read_foreign(self, meta: tuple[Format, Any] | None) -> None:
+        names = [n for n in self.sheet_names() if n != META_SHEET]
+        indexes = [SheetIndex(n, self.grid(n)) for n in names]
+        want = self.expect_format or (meta[0].id if meta else None)
+        located = locate_report(indexes, want)
+        agency, year = find_info(indexes)
+        if meta is not None:
+            fields = meta[1].fields
+            agency = agency or fields.get("agency") or None
+            year = year or int(fields["year"])
+        if not self.res.is_template:
+            self.add("NOT_TEMPLATE", "文件不是本工具生成的模板，已按表格标签定位读取数据，无法检查公式和保护是否被改动。"
+                     "请尽量使用下发的模板填报。")
+        report = AgencyReport.model_construct(
+            meta=ReportMeta.model_construct(
+                agency=agency, credit_code=None, year=year, format=located.format.id if located.format else None,
+                filler=None, phone=None, fill_date=None, template_id=None, tool_version=None,
+            ),
+            values={}, narrative={}, extras={},
+        )
+        self.res.report = report
+        if located.format is None or not located.found:
+            self.add("NO_TABLES", "文件中没有找到年报表格（表二“主动公开政府信息情况”、表三“收到和处理政府信息公开申请情况”、"
+                     "表四“行政复议、行政诉讼情况”）。请使用下发的模板填报后重新报送。")
+            return
+        if located.conflict:
+            parts = "，".join(f"{_short(s)}按 {f} 版" for s, f in located.section_formats.items() if f)
+            self.add("FORMAT_CONFLICT", f"各表格使用的报告格式不一致（{parts}），已按 {located.format.id} 版读取。"
+                     "同一份报告的各表须使用同一格式，请使用下发的模板重新填报。",
+                     expected=located.format.id)
+        for t in located.format.tables:
+            loc = located.tables.get(t.key)
+            if loc is None:
+                self.add("TABLE_NOT_FOUND", f"找不到{_short(t.section)}“{t.caption}”（按 {located.format.id} 版格式），该表数据无法读取。"
+                         "请按官方格式填写表格标签，或使用下发的模板填报。", table=_short(t.section), expected=t.caption)
+                continue
+            self._take(loc, report, indexes)
+        self._expectations(report)
+
+    def _expectations(self, report: AgencyReport) -> None:
+        m = report.meta
+        if self.expect_format and m.format and self.expect_format != m.format:
+            self.add("FORMAT_MISMATCH", f"报告使用的是 {m.format} 版格式，但本次要求 {self.expect_format} 版格式。请使用下发的模板重新填报。",
+                     expected=self.expect_format, actual=m.format)
+        if self.expect_year and m.year and int(self.expect_year) != m.year:
+            self.add("YEAR_MISMATCH", f"报告年度是 {m.year} 年，但本次收集的是 {self.expect_year} 年度的报告。请使用 {self.expect_year} 年度的模板重新填报。",
+                     expected=int(self.expect_year), actual=m.year)
+        if self.expect_agency and m.agency and norm_label(self.expect_agency) != norm_label(m.agency):
+            self.add("AGENCY_MISMATCH", f"报告的单位名称是“{m.agency}”，与预期的“{self.expect_agency}”不符。请确认是否报错了文件或使用了其他单位的模板。",
+                     expected=self.expect_agency, actual=m.agency)
+
+
+def _short(section: str) -> str:
+    from xltool.workbook.layout import TABLE_SHEETS
+
+    return TABLE_SHEETS[section][1] if section in TABLE_SHEETS else section
+
+
+def _at(grid: list[list[Any]], r: int, c: int) -> Any:
+    if r < len(grid):
+        row = grid[r]
+        if c < len(row):
+            return row[c]
+    return ""
+
+
+@lru_cache(maxsize=64)
+def _covered(merges: tuple[str, ...]) -> frozenset[str]:
+    """Cells inside merged ranges other than each range's top-left cell."""
+    out: set[str] = set()
+    for m in merges:
+        if ":" not in m:
+            continue
+        a, b = m.split(":", 1)
+        (r0, c0), (r1, c1) = parse_a1(a), parse_a1(b)
+        if (r1 - r0 + 1) * (c1 - c0 + 1) > 10_000:
+            continue
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    out.add(a1(r, c))
+    return frozenset(out)
+
+
+_SEVERITY_ORDER = {E: 0, W: 1}
+
+
+def _finding_order(f: Finding) -> int:
+    return _SEVERITY_ORDER.get(f.severity, 2)
+
+
+# --- the layout, prepared once per format -------------------------------------------------
+
+
+@dataclass
+class _SheetPlan:
+    """What one layout sheet must look like, with the fingerprint item prefixes ready."""
+
+    name: str
+    short: str
+    section: str | None  # sec2/sec3/sec4 for table sheets
+    labels: list[tuple[int, int, str, str, str, str]]  # row, col, A1, text, normalised, "L|sheet|A1|"
+    formulas: list[tuple[str, str, str, str | None, str]]  # A1, text, normalised, value key, "F|sheet|A1|"
+    inputs: set[str]
+    merges: set[str]
+    values: list[tuple[str, int, int, str, str | None]]  # key, row, col, A1, unit
+
+
+@dataclass
+class _Plan:
+    lay: Layout
+    fingerprint: str
+    sheets: list[_SheetPlan]
+
+
+@cache
+def _plan(fmt: Format) -> _Plan:
+    lay = layout_for(fmt)
+    by_sheet = {sh.name: sec for sec, sh in lay.sheets.items()}
+    sheets: list[_SheetPlan] = []
+    for sh in lay.all_sheets():
+        formulas: list[tuple[str, str, str | None]] = [(f.addr, f.text, f.relation.target) for f in sh.formulas.values()]
+        formulas += [(c.addr, c.text, None) for c in sh.checks]
+        if sh.status:
+            formulas.append((sh.status.addr, sh.status.text, None))
+        sec = by_sheet.get(sh.name)
+        sheets.append(_SheetPlan(
+            name=sh.name,
+            short=sh.short,
+            section=sec,
+            labels=[(lab.row, lab.col, lab.addr, lab.text, norm_label(lab.text), f"L|{sh.name}|{lab.addr}|")
+                    for lab in sh.labels],
+            formulas=[(addr, text, normalize_formula(text), key, f"F|{sh.name}|{addr}|") for addr, text, key in formulas],
+            inputs={v.addr for v in sh.inputs},
+            merges=set(sh.merges()),
+            values=[(v.key, v.row, v.col, v.addr, fmt.cells[v.key].column.unit) for v in sh.values] if sec else [],
+        ))
+    return _Plan(lay, lay.fingerprint(), sheets)

@@ -1,0 +1,121 @@
+"""What a cell holds, as a ``CellValue``: number, blank, not-filled marker, or kept text.
+
+Follows official-format.md §6.3 and §7: ``/ - — － 无 空 N/A`` mean *not filled* (never 0);
+numbers typed as text (spaces, full-width digits, thousands separators, ``3.0``) are
+numbers, but keep ``raw`` so validation can say they were coerced; amounts with a unit
+(``251000元``, ``2000万元``) are converted to the column's unit (万元), also keeping ``raw``.
+
+>>> parse_value(12.0)
+CellValue(state='number', number=12, raw=None)
+>>> parse_value(" １２ ")
+CellValue(state='number', number=12, raw=' １２ ')
+>>> parse_value("1,234.0").number
+1234
+>>> parse_value("／").state, parse_value("无").state, parse_value("").state
+('marker', 'marker', 'blank')
+>>> parse_value("251000元", unit="万元").number
+25.1
+>>> parse_value("2000万", unit="万元").number
+2000
+>>> parse_value("约20件")
+CellValue(state='text', number=None, raw='约20件')
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import unicodedata
+
+from xltool.core.model import BLANK, CellValue
+
+MARKERS: frozenset[str] = frozenset(
+    {"/", "\\", "-", "--", "---", "—", "——", "–", "－", "无", "空", "N/A", "NA", "#N/A", "不适用", "…", "……"}
+)
+"""Texts meaning "not filled" (after NFKC, whitespace removed, upper-cased)."""
+
+# amount units → factor into 万元
+_AMOUNT_UNITS: dict[str, float] = {"元": 1e-4, "万元": 1.0, "万": 1.0, "亿元": 1e4, "亿": 1e4}
+# counting units accepted after a count (the number is kept, raw says it had a unit)
+_COUNT_UNITS = frozenset({"件", "个", "项", "次", "条", "人", "人次", "家", "宗", "份", "起"})
+
+_NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+|(?=\.\d))(?:\.(\d*))?([^\d.,+-]*)$")
+_SPACES = re.compile(r"\s+")
+_MINUS = str.maketrans({"−": "-", "–": "-", "﹣": "-"})
+
+_CACHE: dict[float, CellValue] = {}
+_CACHE_MAX = 20_000
+
+
+def number_cell(x: float | int) -> CellValue:
+    """A plain number cell (shared instances: the model is frozen, most values repeat)."""
+    cv = _CACHE.get(x)
+    if cv is None:
+        n: int | float = x
+        if isinstance(x, float) and x.is_integer() and abs(x) < 2**53:
+            n = int(x)
+        cv = CellValue.model_construct(state="number", number=n, raw=None)
+        if len(_CACHE) < _CACHE_MAX:
+            _CACHE[x] = cv
+    return cv
+
+
+def _tidy(x: float) -> int | float:
+    x = round(x, 6)
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def parse_text(raw: str, unit: str | None = None) -> CellValue:
+    """A text cell: number-as-text, marker, blank or text (see module doc)."""
+    t = _SPACES.sub("", unicodedata.normalize("NFKC", raw)).translate(_MINUS)
+    if not t:
+        return CellValue.model_construct(state="blank", number=None, raw=raw)
+    if t.upper() in MARKERS:
+        return CellValue.model_construct(state="marker", number=None, raw=raw)
+    m = _NUMBER.match(t)
+    if m is None:
+        return CellValue.model_construct(state="text", number=None, raw=raw)
+    sign, whole, frac, suffix = m.groups()
+    num = float((whole or "0").replace(",", "") + ("." + frac if frac else ""))
+    if sign == "-":
+        num = -num
+    if suffix:
+        if unit == "万元" and suffix in _AMOUNT_UNITS:
+            num *= _AMOUNT_UNITS[suffix]
+        elif unit is None and suffix in _COUNT_UNITS:
+            pass
+        else:
+            return CellValue.model_construct(state="text", number=None, raw=raw)
+    return CellValue.model_construct(state="number", number=_tidy(num), raw=raw)
+
+
+def parse_value(v: object, unit: str | None = None) -> CellValue:
+    """Any value a reader returns (python-calamine, xlrd, openpyxl) → ``CellValue``."""
+    tv = type(v)
+    if tv is float:
+        if math.isfinite(v):  # type: ignore[arg-type]
+            return number_cell(v)  # type: ignore[arg-type]
+        return BLANK
+    if tv is str:
+        return BLANK if v == "" else parse_text(v, unit)  # type: ignore[arg-type]
+    if v is None:
+        return BLANK
+    if tv is bool:
+        return CellValue.model_construct(state="text", number=None, raw="TRUE" if v else "FALSE")
+    if tv is int:
+        return number_cell(v)  # type: ignore[arg-type]
+    if isinstance(v, (_dt.date, _dt.time, _dt.timedelta)):
+        return CellValue.model_construct(state="text", number=None, raw=str(v))
+    if isinstance(v, (int, float)):
+        return number_cell(float(v))
+    return CellValue.model_construct(state="text", number=None, raw=str(v))
+
+
+def cell_text(v: object) -> str:
+    """A cell as text for labels and meta fields (``2025.0`` → ``'2025'``)."""
+    if v is None:
+        return ""
+    if type(v) is float:
+        return str(int(v)) if v.is_integer() else repr(v)  # type: ignore[union-attr]
+    return str(v)

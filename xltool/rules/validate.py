@@ -1,0 +1,678 @@
+"""Validation of one agency report: rules derived from the spec, plus a few heuristics.
+
+Every official relation of the spec (``fmt.sums``, ``fmt.balances``) is an error when it
+does not hold; value-domain problems (text, negative, fractional counts) are errors;
+"not filled" (blank, ``/``, ``无`` …) is a warning, never a silent 0; heuristics of
+official-format.md §6.2 are warnings. Formula cells of our template are recomputed from
+the inputs, so a stale or missing cached value never decides a check.
+
+The rule catalogue (``RULES``) is data, so the README can list code, severity and meaning,
+and it includes the reader's codes.
+
+>>> from xltool.core.model import AgencyReport, ReportMeta, CellValue
+>>> r = AgencyReport(meta=ReportMeta(format="2021", year=2025))
+>>> for col, n in (("upheld", 3), ("corrected", 0), ("other", 0), ("pending", 1), ("total", 2)):
+...     r.values[f"sec4.review.{col}"] = CellValue.of(n)
+>>> [f.code for f in validate_report(r) if f.severity is Severity.ERROR]
+['T4_TOTAL']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from xltool.workbook.layout import TABLE_SHEETS, layout_for
+from xltool.core.model import AgencyReport, CellValue, Finding, Severity
+from xltool.spec import FORMATS, Format, Kind
+from xltool.spec.types import AtLeast, Balance, CarryOver, CellDef, ColumnTotal, RowTotal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from xltool.pipeline.previous import PreviousData
+
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
+
+# An amount of at least this many 万元 for one agency most likely was typed in 元 (§6.2 item 12).
+MONEY_WAN_YUAN_LIMIT = 100_000
+_TOL = 1e-6
+SEVERITY_ZH = {ERROR: "错误", WARNING: "警告"}
+
+
+def _short(section: str) -> str:
+    """Short table name of a section (表二 / 表三 / 表四), as in 表三!J12."""
+    return TABLE_SHEETS[section][1]
+
+
+# --- rule catalogue ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One finding code: what it means (Chinese) and how serious it is."""
+
+    code: str
+    severity: Severity
+    meaning: str
+    source: str = "校验"  # 校验 (validation) | 读取 (reader) | 名单 (roster) | 汇总 (combine)
+
+
+_OWN_RULES: tuple[Rule, ...] = (
+    Rule("NOT_NUMBER", ERROR, "应填数字的单元格里是文字，无法作为数字统计"),
+    Rule("NEGATIVE", ERROR, "件数或金额为负数（只有“本年增/减”可以为负）"),
+    Rule("NOT_INTEGER", ERROR, "件数不是整数"),
+    Rule("MISSING_MARKER", WARNING, "用“/”“无”“-”等符号代替数字：视为未填写，不按 0 计；没有发生的事项请填 0"),
+    Rule("BLANK", WARNING, "应填数字的单元格为空：视为未填写，不按 0 计；没有发生的事项请填 0"),
+    Rule("TOTAL_MISSING", WARNING, "总计未填写（只有各分项时按分项核对，不作为错误）"),
+    Rule("TEXT_NUMBER", WARNING, "数字以文本形式保存，或使用了全角数字、千位分隔符等，已按数字读取"),
+    Rule("UNIT_CONVERTED", WARNING, "金额带有单位（如“元”），已换算为万元"),
+    Rule("MONEY_MAGNITUDE", WARNING, f"金额不小于 {MONEY_WAN_YUAN_LIMIT} 万元，可能误按“元”填写"),
+    Rule("STOCK_CHANGE", WARNING, "现行有效件数 ≠ 上年现行有效件数 + 本年制发 − 本年废止（跨年度核对，修订清理会使其不成立）"),
+    Rule("TOTAL_OVERWRITTEN", ERROR, "合计单元格的公式被手工数字覆盖"),
+    Rule("FORMULA_CHANGED", ERROR, "公式被改动（合计、勾稽校验或校验状态单元格）"),
+    Rule("FORMULA_ERROR", ERROR, "合计单元格显示错误值（如 #DIV/0!、#REF!、#VALUE!）"),
+    Rule("NO_CACHE", WARNING, "文件由不计算公式的软件保存，合计没有计算结果；本工具已按填报数字重新计算"),
+    Rule("STALE_TOTAL", WARNING, "合计单元格显示的结果与填报数字不符（未重新计算）；本工具已按填报数字重新计算"),
+    Rule("NOT_ON_ROSTER", WARNING, "单位不在报送名单中", "名单"),
+    Rule("DUPLICATE_AGENCY", WARNING, "同一单位报送了多个文件", "名单"),
+    Rule("COMBINE_UNFILLED", WARNING, "全区合计中有单位此项未填写（空白或“/”），按 0 计入，请核实", "汇总"),
+)
+
+
+def _relation_rules() -> list[Rule]:
+    """Codes and meanings of the spec's table rules (both formats), in declaration order."""
+    out: dict[str, Rule] = {}
+    for fmt in FORMATS.values():
+        for t in fmt.tables:
+            for rule in t.rules:
+                # official relations are errors; heuristics (§6.2) are warnings
+                sev = ERROR if isinstance(rule, (ColumnTotal, RowTotal, Balance)) else WARNING
+                note = "（跨年度核对，提供上年数据时进行；非官方强制关系）" if isinstance(rule, CarryOver) else ""
+                if rule.code not in out:
+                    out[rule.code] = Rule(rule.code, sev, f"{_short(t.section)}：{rule.description}{note}")
+    return list(out.values())
+
+
+def _reader_rules() -> list[Rule]:
+    try:
+        from xltool.read import READER_CODES  # type: ignore[attr-defined]
+    except ImportError:  # the reader is optional for the catalogue
+        return []
+    out = []
+    for code, spec in READER_CODES.items():
+        sev, meaning = spec[0], spec[1]
+        out.append(Rule(code, Severity(getattr(sev, "value", sev)), meaning, "读取"))
+    return out
+
+
+def _build_rules() -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for r in [*_relation_rules(), *_OWN_RULES, *_reader_rules()]:
+        rules.setdefault(r.code, r)
+    return rules
+
+
+RULES: dict[str, Rule] = _build_rules()
+
+
+def catalogue_markdown() -> str:
+    """The rule catalogue as a Markdown table (代码 | 级别 | 来源 | 含义) for the README."""
+    lines = ["| 代码 | 级别 | 来源 | 含义 |", "|---|---|---|---|"]
+    for r in RULES.values():
+        lines.append(f"| `{r.code}` | {SEVERITY_ZH[r.severity]} | {r.source} | {r.meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- per-format plan (computed once) -----------------------------------------------------
+
+
+def row_title(cd: CellDef) -> str:
+    """The row as a clerk names it: nearest group label · row label (e.g. （三）不予公开·1.属于国家秘密)."""
+    path = (*cd.row.groups, cd.row.label)
+    return "·".join(path[-2:])
+
+
+@dataclass(frozen=True)
+class _Cell:
+    key: str
+    kind: Kind
+    is_formula: bool
+    table: str  # 表二 / 表三 / 表四
+    row: str
+    column: str
+    sheet: str  # our template's sheet and address (fallback location)
+    addr: str
+
+
+@dataclass(frozen=True)
+class _Plan:
+    fmt: Format
+    cells: dict[str, _Cell]
+    formula_order: tuple[tuple[str, tuple[str, ...]], ...]  # (target, parts) in dependency order
+    our_sheets: frozenset[str]
+    # every rule instance, in declaration order: (kind, code, description, a, b)
+    #   sum: a = target, b = parts · balance: a = left, b = right · at_least: a = big, b = small
+    checks: tuple[tuple[str, str, str, Any, Any], ...] = ()
+
+
+@cache
+def _plan(fmt: Format) -> _Plan:
+    lay = layout_for(fmt)
+    cells: dict[str, _Cell] = {}
+    for key, cd in fmt.cells.items():
+        sheet, addr = lay.address[key]
+        cells[key] = _Cell(
+            key,
+            cd.kind,
+            key in fmt.formulas,
+            _short(cd.table.section),
+            row_title(cd),
+            cd.column.label,
+            sheet,
+            addr,
+        )
+    order: list[tuple[str, tuple[str, ...]]] = []
+    done: set[str] = set()
+    pending = dict(fmt.formulas)
+    while pending:
+        progressed = False
+        for key, rel in list(pending.items()):
+            if all(p in done or p not in fmt.formulas for p in rel.parts):
+                order.append((key, rel.parts))
+                done.add(key)
+                del pending[key]
+                progressed = True
+        if not progressed:  # pragma: no cover - a spec bug
+            raise ValueError(f"circular formulas: {sorted(pending)}")
+    checks: list[tuple[str, str, str, Any, Any]] = []
+    for t in fmt.tables:
+        for rule in t.rules:
+            if isinstance(rule, ColumnTotal):
+                for r in t.rows:
+                    checks.append(("sum", rule.code, rule.description, t.cell_key(r.key, rule.target),
+                                   tuple(t.cell_key(r.key, p) for p in rule.parts)))
+            elif isinstance(rule, RowTotal):
+                for c in t.columns:
+                    checks.append(("sum", rule.code, rule.description, t.cell_key(rule.target, c.key),
+                                   tuple(t.cell_key(p, c.key) for p in rule.parts)))
+            elif isinstance(rule, Balance):
+                for c in t.columns:
+                    checks.append(("balance", rule.code, rule.description,
+                                   tuple(t.cell_key(r, c.key) for r in rule.left),
+                                   tuple(t.cell_key(r, c.key) for r in rule.right)))
+            elif isinstance(rule, AtLeast):
+                for r in t.rows:
+                    checks.append(("at_least", rule.code, rule.description, t.cell_key(r.key, rule.big),
+                                   t.cell_key(r.key, rule.small)))
+    return _Plan(fmt, cells, tuple(order), frozenset(sh.name for sh in lay.sheets.values()), tuple(checks))
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def fmt_num(x: float | int | None) -> str:
+    """12.0 → '12', 2.50 → '2.5' (for messages)."""
+    if x is None:
+        return "（空）"
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    if isinstance(x, float):
+        return f"{x:.6f}".rstrip("0").rstrip(".")
+    return str(x)
+
+
+def _num_out(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else round(x, 6)
+
+
+@dataclass
+class Evaluation:
+    """Findings of the rules plus the numbers they were computed on.
+
+    ``numbers`` holds, per located spec key, the number we use: the value read for inputs;
+    for a total whose template formula is intact, the total recomputed from the inputs
+    (blank inputs count 0 there, as in the spreadsheet); None when not a number.
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+    numbers: dict[str, int | float | None] = field(default_factory=dict)
+
+
+class _Ctx:
+    """Builds findings for one report (keeps the plan and locations at hand)."""
+
+    def __init__(self, plan: _Plan, locations: Mapping[str, tuple[str, str]] | None, file: str | None) -> None:
+        self.plan = plan
+        self.locations = locations or {}
+        self.file = file
+        self.out: list[Finding] = []
+
+    def where(self, key: str) -> tuple[str, str, str]:
+        """(sheet, A1, text for messages like 表三!J12) of a cell key."""
+        c = self.plan.cells[key]
+        sheet, addr = self.locations.get(key) or (c.sheet, c.addr)
+        if sheet in self.plan.our_sheets:
+            return sheet, addr, f"{c.table}!{addr}"
+        return sheet, addr, f"{sheet}!{addr}（{c.table}）"
+
+    def add(
+        self,
+        code: str,
+        key: str,
+        message: str,
+        expected: Any = None,
+        actual: Any = None,
+        severity: Severity | None = None,
+    ) -> None:
+        c = self.plan.cells[key]
+        sheet, addr, loc = self.where(key)
+        self.out.append(
+            Finding.model_construct(
+                code=code,
+                severity=severity or RULES[code].severity,
+                message=f"{loc} {c.row}·{c.column}：{message}",
+                file=self.file,
+                sheet=sheet,
+                cell=addr,
+                table=c.table,
+                row=c.row,
+                column=c.column,
+                key=key,
+                expected=expected,
+                actual=actual,
+            )
+        )
+
+
+def _has_unit(raw: str) -> bool:
+    return "元" in raw or "万" in raw
+
+
+# --- the rules ---------------------------------------------------------------------------
+
+
+def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> None:
+    """Value-domain checks of one located cell (official-format.md §6.1 item 5, §6.3)."""
+    st = v.state
+    if st == "number":
+        n = v.number
+        assert n is not None
+        if v.raw is None and c.kind is Kind.COUNT and n >= 0 and (type(n) is int or float(n).is_integer()):
+            return  # the common case: a plain non-negative whole count
+        if v.raw is not None and v.raw.strip() != "":
+            if c.kind is Kind.AMOUNT and _has_unit(v.raw):
+                ctx.add("UNIT_CONVERTED", c.key, f"填写的是“{v.raw}”，已换算为 {fmt_num(n)} 万元。请直接填写以万元为单位的数字。",
+                        fmt_num(n), v.raw)
+            else:
+                ctx.add("TEXT_NUMBER", c.key,
+                        f"“{v.raw}”是以文本形式保存的数字，已按 {fmt_num(n)} 读取（表格中的合计公式不计算文本）。"
+                        "请改为直接输入阿拉伯数字（半角）。",
+                        fmt_num(n), v.raw)
+        if c.kind is not Kind.SIGNED and n < 0:
+            what = "金额" if c.kind is Kind.AMOUNT else "件数"
+            ctx.add("NEGATIVE", c.key, f"{what}不能为负数，实为 {fmt_num(n)}。请填写 0 或正数。", "≥0", _num_out(n))
+        if c.kind is not Kind.AMOUNT and not float(n).is_integer():
+            ctx.add("NOT_INTEGER", c.key, f"应为整数，实为 {fmt_num(n)}。请填写整数件数。", "整数", _num_out(n))
+        if agency_level and c.kind is Kind.AMOUNT and n >= MONEY_WAN_YUAN_LIMIT:
+            ctx.add("MONEY_MAGNITUDE", c.key,
+                    f"金额为 {fmt_num(n)} 万元，数额异常大，可能误按“元”填写。本栏单位是万元，请核对。",
+                    f"<{MONEY_WAN_YUAN_LIMIT}", _num_out(n))
+        return
+    if st == "text":
+        ctx.add("NOT_NUMBER", c.key, f"内容“{v.raw}”不是数字，请填写阿拉伯数字（没有发生的事项填 0）。", "数字", v.raw)
+        return
+    if c.is_formula:  # a total without a formula (a foreign file): reported once derived
+        return
+    if st == "marker":
+        ctx.add("MISSING_MARKER", c.key,
+                f"填写的是“{v.raw}”，视为未填写，不按 0 计。没有发生的事项请填 0。", "数字", v.raw)
+    else:
+        ctx.add("BLANK", c.key, "未填写，视为未填写，不按 0 计。没有发生的事项请填 0。", "数字", None)
+
+
+_FORMULA_CODES = {"missing": "TOTAL_OVERWRITTEN", "changed": "FORMULA_CHANGED", "error": "FORMULA_ERROR"}
+
+
+def _formulas(
+    ctx: _Ctx,
+    report: AgencyReport,
+    formula_state: Mapping[str, str],
+    nums: dict[str, int | float | None],
+    states: dict[str, str],
+) -> None:
+    """Recompute totals whose formula is intact; report broken, uncached or stale ones."""
+    plan = ctx.plan
+    # what the spreadsheet itself shows: SUM skips text, so a number typed as text ("１２") is not in it
+    sheet: dict[str, float] = {}
+
+    def sheet_val(k: str) -> float:
+        if k in sheet:
+            return sheet[k]
+        v = report.values.get(k)
+        return float(v.number) if v is not None and v.state == "number" and v.raw is None and v.number else 0.0
+
+    for key, parts in plan.formula_order:
+        state = formula_state.get(key)
+        if state is None:
+            continue  # not one of our formulas (foreign file): the value stays as read
+        v = report.values.get(key)
+        read = v.number if v is not None and v.state == "number" else None
+        if state in ("missing", "changed"):
+            shown = fmt_num(read) if read is not None else f"“{v.raw}”" if v is not None and v.raw else "（空）"
+            if state == "missing":
+                msg = (f"合计公式被手工填写的 {shown} 覆盖。合计由公式自动计算，请勿手工填写；"
+                       "请在工具生成的模板中重新填报（或撤销对该单元格的修改）。")
+            else:
+                msg = f"合计公式被改动（当前结果 {shown}）。请勿修改合计公式，请在工具生成的模板中重新填报。"
+            ctx.add(_FORMULA_CODES[state], key, msg, "公式", read if read is not None else (v.raw if v else None))
+            sheet[key] = float(read or 0)
+            continue  # keep the value as read: the relations below then check it
+        calc = sum([nums.get(p) or 0 for p in parts])
+        sheet[key] = sum([sheet_val(p) for p in parts])
+        nums[key] = _num_out(calc)
+        states[key] = "number"
+        if state == "error":
+            ctx.add("FORMULA_ERROR", key,
+                    f"合计显示错误值{f'“{v.raw}”' if v is not None and v.raw else ''}，通常是某个分项里填了公式或错误值。"
+                    "请检查该合计引用的各分项，只填写数字。", _num_out(calc), v.raw if v is not None else None)
+        elif state == "no_cache" or read is None:
+            ctx.add("NO_CACHE", key,
+                    f"合计没有计算结果（文件可能由不计算公式的软件保存），已按各分项重新计算为 {fmt_num(calc)}。"
+                    "请用 Excel 或 WPS 打开并保存后再报送。", _num_out(calc), None)
+        elif abs(read - calc) > _TOL and abs(read - sheet[key]) > _TOL:
+            ctx.add("STALE_TOTAL", key,
+                    f"合计显示 {fmt_num(read)}，但按各分项计算应为 {fmt_num(calc)}（文件保存时未重新计算）。"
+                    "本工具按 " + fmt_num(calc) + " 统计；请用 Excel 或 WPS 打开、确认合计后保存再报送。",
+                    _num_out(calc), _num_out(read))
+
+
+def _derive_missing_totals(
+    ctx: _Ctx,
+    report: AgencyReport,
+    formula_state: Mapping[str, str],
+    nums: dict[str, int | float | None],
+    states: dict[str, str],
+) -> None:
+    """A blank/marker total (foreign files) is missing, not an error (§6.3, Shanghai 2019).
+
+    When all its parts are numbers its value is derived from them (state "derived"), so the
+    relations that use it as a part (e.g. （七）总计 of the 总计 column) can still be checked.
+    """
+    for key, parts in ctx.plan.formula_order:
+        st = states.get(key)
+        if key in formula_state or st not in ("blank", "marker"):
+            continue
+        v = report.values[key]
+        shown = f"填写的是“{v.raw}”" if st == "marker" and v.raw else "为空"
+        if all(states.get(p) in ("number", "derived") for p in parts):
+            calc = _num_out(math.fsum(nums[p] or 0 for p in parts))
+            nums[key] = calc
+            states[key] = "derived"
+            tail = f"已按各分项之和 {fmt_num(calc)} 统计。请填写总计（等于各分项之和）。"
+        else:
+            calc = None
+            tail = "请填写总计（等于各分项之和）。"
+        ctx.add("TOTAL_MISSING", key, f"总计{shown}，视为未填写；{tail}", calc, v.raw if st == "marker" else None)
+
+
+def _sum_check(
+    ctx: _Ctx,
+    code: str,
+    description: str,
+    target: str,
+    parts: tuple[str, ...],
+    nums: dict[str, int | float | None],
+    states: dict[str, str],
+) -> None:
+    """target = Σ parts. Blank/marker parts count 0 only if the rest matches (§6.3)."""
+    ts = states.get(target)
+    if ts != "number":
+        return  # absent, missing (already a warning) or text (already an error)
+    total = 0.0
+    missing = 0
+    for p in parts:
+        ps = states.get(p)
+        if ps is None or ps == "text":
+            return  # not located / not a number: the relation cannot be evaluated
+        if ps in ("number", "derived"):
+            total += nums[p] or 0
+        else:
+            missing += 1
+    t = nums[target] or 0
+    if abs(total - t) <= _TOL:
+        return
+    note = f"，其中 {missing} 项未填按 0 计" if missing else ""
+    ctx.add(code, target,
+            f"应为 {fmt_num(_num_out(total))}（{description}{note}），实为 {fmt_num(t)}。请核对各分项与合计。",
+            _num_out(total), _num_out(t))
+
+
+def _balance_check(
+    ctx: _Ctx,
+    code: str,
+    description: str,
+    left: tuple[str, ...],
+    right: tuple[str, ...],
+    nums: dict[str, int | float | None],
+    states: dict[str, str],
+) -> None:
+    """Σ left = Σ right (the 勾稽 identity), reported at the last right-hand cell."""
+    missing = 0
+    sums = []
+    for side in (left, right):
+        s = 0.0
+        for k in side:
+            st = states.get(k)
+            if st is None or st == "text":
+                return
+            if st in ("number", "derived"):
+                s += nums[k] or 0
+            else:
+                missing += 1
+        sums.append(s)
+    if missing == len(left) + len(right) or abs(sums[0] - sums[1]) <= _TOL:
+        return
+    plan = ctx.plan
+    col = plan.cells[left[0]].column
+
+    def side_text(keys: tuple[str, ...]) -> str:
+        bits = []
+        for k in keys:
+            c = plan.cells[k]
+            rowname = c.row.split("·")[-1]
+            val = fmt_num(nums[k]) if states.get(k) in ("number", "derived") else "未填"
+            bits.append(f"{rowname}（{ctx.where(k)[1]}）{val}")
+        return " + ".join(bits)
+
+    note = f"（其中 {missing} 项未填按 0 计）" if missing else ""
+    anchor = right[-1]
+    c = plan.cells[anchor]
+    sheet, addr, loc = ctx.where(anchor)
+    ctx.out.append(
+        Finding.model_construct(
+            code=code,
+            severity=RULES[code].severity,
+            message=(
+                f"{loc} {col}列勾稽关系不成立：{side_text(left)} = {fmt_num(_num_out(sums[0]))}，"
+                f"应等于 {side_text(right)} = {fmt_num(_num_out(sums[1]))}{note}。"
+                f"{description}，请核对这几项。"
+            ),
+            file=ctx.file,
+            sheet=sheet,
+            cell=addr,
+            table=c.table,
+            row=c.row,
+            column=c.column,
+            key=anchor,
+            expected=_num_out(sums[0]),
+            actual=_num_out(sums[1]),
+        )
+    )
+
+
+def _at_least_check(ctx: _Ctx, code: str, description: str, big: str, small: str,
+                    nums: dict[str, int | float | None], states: dict[str, str]) -> None:
+    if states.get(big) != "number" or states.get(small) != "number":
+        return
+    b, s = nums[big] or 0, nums[small] or 0
+    if b + _TOL >= s:
+        return
+    small_c = ctx.plan.cells[small]
+    ctx.add(code, big,
+            f"为 {fmt_num(b)}，小于{small_c.column} {fmt_num(s)}（{ctx.where(small)[2]}）。{description}，请核对。",
+            f"≥{fmt_num(s)}", _num_out(b), severity=WARNING)
+
+
+def _previous_checks(
+    ctx: _Ctx,
+    report: AgencyReport,
+    previous: PreviousData,
+    nums: dict[str, int | float | None],
+    states: dict[str, str],
+) -> None:
+    """Cross-year heuristics (§6.2 items 7 and 8): warnings only."""
+    from xltool.pipeline.previous import agency_key
+
+    fmt = ctx.plan.fmt
+    year = report.meta.year
+    if year is not None and previous.year is not None and previous.year != year - 1:
+        return
+    last = previous.by_agency.get(agency_key(report.meta.agency or ""))
+    if not last:
+        return
+    for now_key, prev_key, rule in fmt.carry_over:
+        if states.get(now_key) not in ("number", "derived") or last.get(prev_key) is None:
+            continue
+        now, before = nums[now_key] or 0, last[prev_key]
+        if abs(now - before) > _TOL:
+            from_label = fmt.cells[prev_key].row.label
+            ctx.add(rule.code, now_key,
+                    f"为 {fmt_num(now)}，但上年（{previous.year} 年度）报告的“{from_label}”为 {fmt_num(before)}。"
+                    f"{rule.description}（跨年度核对），请核对。",
+                    _num_out(before), _num_out(now), severity=WARNING)
+    # V2021 stock: in_force(Y) ≈ in_force(Y−1) + issued(Y) − repealed(Y)
+    t2 = next((t for t in fmt.tables_of("sec2") if {"issued", "repealed", "in_force"} <= {c.key for c in t.columns}), None)
+    if t2 is None:
+        return
+    for row in t2.rows:
+        k_in, k_is, k_re = (t2.cell_key(row.key, c) for c in ("in_force", "issued", "repealed"))
+        if any(states.get(k) != "number" for k in (k_in, k_is, k_re)) or last.get(k_in) is None:
+            continue
+        expect = last[k_in] + (nums[k_is] or 0) - (nums[k_re] or 0)
+        got = nums[k_in] or 0
+        if abs(expect - got) > _TOL:
+            ctx.add("STOCK_CHANGE", k_in,
+                    f"为 {fmt_num(got)}，按上年现行有效 {fmt_num(last[k_in])} + 本年制发 {fmt_num(nums[k_is])} − 本年废止 "
+                    f"{fmt_num(nums[k_re])} 应约为 {fmt_num(_num_out(expect))}。若有修订、清理等原因可忽略，否则请核对。",
+                    _num_out(expect), _num_out(got))
+
+
+def evaluate_report(
+    report: AgencyReport,
+    *,
+    locations: Mapping[str, tuple[str, str]] | None = None,
+    formula_state: Mapping[str, str] | None = None,
+    previous: PreviousData | None = None,
+    agency_level: bool = True,
+    file: str | None = None,
+) -> Evaluation:
+    """Run every rule on one report; see ``Evaluation`` for the numbers returned.
+
+    ``agency_level=False`` (district totals) skips the per-agency magnitude heuristic.
+    """
+    if report.meta.format is None:
+        return Evaluation()
+    plan = _plan(report.fmt)
+    ctx = _Ctx(plan, locations, file)
+    nums: dict[str, int | float | None] = {}
+    states: dict[str, str] = {}
+    fstate = formula_state or {}
+    for key, v in report.values.items():
+        c = plan.cells.get(key)
+        if c is None:
+            continue
+        states[key] = v.state
+        nums[key] = v.number if v.state == "number" else None
+        if c.is_formula and key in fstate:
+            continue  # our formula: judged by _formulas
+        _domain(ctx, c, v, agency_level)
+    if fstate:
+        _formulas(ctx, report, fstate, nums, states)
+    _derive_missing_totals(ctx, report, fstate, nums, states)
+    for kind, code, desc, a, b in plan.checks:
+        if kind == "sum":
+            _sum_check(ctx, code, desc, a, b, nums, states)
+        elif kind == "balance":
+            _balance_check(ctx, code, desc, a, b, nums, states)
+        else:
+            _at_least_check(ctx, code, desc, a, b, nums, states)
+    if previous is not None:
+        _previous_checks(ctx, report, previous, nums, states)
+    numbers = {k: (nums[k] if states.get(k) in ("number", "derived") else None) for k in nums}
+    return Evaluation(ctx.out, numbers)
+
+
+def validate_report(
+    report: AgencyReport,
+    *,
+    locations: Mapping[str, tuple[str, str]] | None = None,
+    formula_state: Mapping[str, str] | None = None,
+    previous: PreviousData | None = None,
+    agency_level: bool = True,
+    file: str | None = None,
+) -> list[Finding]:
+    """Findings of the rules for a report not read from a file (e.g. district totals)."""
+    return evaluate_report(report, locations=locations, formula_state=formula_state, previous=previous,
+                           agency_level=agency_level, file=file).findings
+
+
+# The reader reports a typed-over or edited formula per cell; for a total with a spec key our
+# finding says the same with the row and column labels, so it replaces the reader's.
+_READER_FORMULA_CODES = {"FORMULA_REPLACED", "FORMULA_CHANGED"}
+_OUR_FORMULA_CODES = {"TOTAL_OVERWRITTEN", "FORMULA_CHANGED", "FORMULA_ERROR", "NO_CACHE", "STALE_TOTAL"}
+
+
+def merge_findings(reader: Iterable[Finding], ours: Iterable[Finding]) -> list[Finding]:
+    """Reader findings first, then ours; one finding per typed-over/edited total (ours, with labels)."""
+    ours = list(ours)
+    ours_formula = {(f.sheet, f.cell) for f in ours if f.code in _OUR_FORMULA_CODES and f.key}
+    out = [f for f in reader if not (f.code in _READER_FORMULA_CODES and f.key and (f.sheet, f.cell) in ours_formula)]
+    seen = {(f.code, f.sheet, f.cell) for f in out}
+    out.extend(f for f in ours if (f.code, f.sheet, f.cell) not in seen)
+    return out
+
+
+def evaluate(result: Any, *, previous: PreviousData | None = None) -> Evaluation:
+    """Validate a reader ``ReadResult``: reader findings + rule findings, and the numbers used."""
+    reader_findings = list(getattr(result, "findings", None) or [])
+    report = getattr(result, "report", None)
+    if report is None or getattr(result, "status", "ok") != "ok":
+        return Evaluation(reader_findings, {})
+    ev = evaluate_report(
+        report,
+        locations=getattr(result, "locations", None),
+        formula_state=getattr(result, "formula_state", None),
+        previous=previous,
+        file=str(getattr(result, "path", "") or "") or None,
+    )
+    ev.findings = merge_findings(reader_findings, ev.findings)
+    return ev
+
+
+def validate(result: Any, *, previous: PreviousData | None = None) -> list[Finding]:
+    """All findings for one file read by the reader (its own findings first)."""
+    return evaluate(result, previous=previous).findings
+
+
+def count_by_severity(findings: Iterable[Finding]) -> tuple[int, int]:
+    """(errors, warnings)."""
+    e = w = 0
+    for f in findings:
+        if f.severity is ERROR or f.severity == "error":
+            e += 1
+        else:
+            w += 1
+    return e, w

@@ -1,0 +1,1 @@
+"""Writers: templates, feedback copies, the district summary, and the publishable report."""

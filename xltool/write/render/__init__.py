@@ -1,0 +1,1 @@
+"""The publishable report: a layout-independent document model, then HTML and DOCX."""
