@@ -5,7 +5,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint templates bench clean
+.PHONY: demo test lint templates catalogue bench clean
 
 $(BIN)/xltool: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,9 @@ lint: $(BIN)/xltool
 
 templates: $(BIN)/xltool
 	$(BIN)/python -m xltool.pipeline.template_refresh
+
+catalogue: $(BIN)/xltool
+	$(BIN)/python docs/make_catalogue.py
 
 bench: $(BIN)/xltool
 	$(BIN)/python bench/bench_check.py

@@ -19,8 +19,8 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from xltool.pipeline.check import check_paths
-from xltool.spec import format_for_year
 from xltool.pipeline.synth import synth_values
+from xltool.spec import format_for_year
 
 YEAR = 2025
 CACHE = Path(tempfile.gettempdir()) / "xltool-bench-check"

@@ -59,11 +59,11 @@ def run(n: int) -> None:
 
 def write_only(n: int) -> None:
     """The summary writer alone for N agencies (reports built in memory)."""
-    from xltool.pipeline.combine import Submission, consolidate
     from xltool.core.model import AgencyReport, CellValue, ReportMeta
+    from xltool.pipeline.combine import Submission, consolidate
+    from xltool.pipeline.synth import synth_values
     from xltool.spec import format_for_year
     from xltool.write.summary import write_summary
-    from xltool.pipeline.synth import synth_values
 
     fmt = format_for_year(YEAR)
     rng = random.Random(n)

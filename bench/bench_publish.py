@@ -21,12 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from xltool.pipeline.combine import combine  # noqa: E402
-from xltool.read.importer import import_file, write_result  # noqa: E402
 from xltool.pipeline.render import prepare  # noqa: E402
+from xltool.pipeline.synth import synth_values  # noqa: E402
+from xltool.read.importer import import_file, write_result  # noqa: E402
+from xltool.spec import V2021  # noqa: E402
 from xltool.write.render.docx import write_docx  # noqa: E402
 from xltool.write.render.html import write_html  # noqa: E402
-from xltool.spec import V2021  # noqa: E402
-from xltool.pipeline.synth import synth_values  # noqa: E402
 from xltool.write.template import write_workbook  # noqa: E402
 
 SEED = Path("/work/shared/seeds/000_6a92d385738fdefa.txt")

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import python_calamine as pc
 
+from xltool.pipeline.synth import synth_values
 from xltool.read import guard, read_file, read_many
 from xltool.spec import V2021
-from xltool.pipeline.synth import synth_values
 from xltool.write.template import write_workbook
 
 

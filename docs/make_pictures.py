@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from xltool import sampledata  # noqa: E402
 from xltool.pipeline.combine import combine  # noqa: E402
-from xltool.workbook.soffice import convert  # noqa: E402
 from xltool.spec import format_for_year  # noqa: E402
+from xltool.workbook.soffice import convert  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from xltool import sampledata  # noqa: E402
 from xltool.pipeline.render import prepare  # noqa: E402
+from xltool.workbook.soffice import convert  # noqa: E402
 from xltool.write.render.docx import write_docx  # noqa: E402
 from xltool.write.render.html import write_html  # noqa: E402
-from xltool.workbook.soffice import convert  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -17,8 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from xltool.read.importer import import_file, write_result  # noqa: E402
 from xltool.pipeline.sampledata import main  # noqa: E402
+from xltool.read.importer import import_file, write_result  # noqa: E402
 
 SEED = HERE / "seed" / "环翠区科学技术局2020年度报告_原文.txt"
 

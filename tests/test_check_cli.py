@@ -15,13 +15,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from xltool.pipeline.check import CheckError, check_paths
 from xltool.cli import main
-from xltool.workbook.layout import layout_for
-from xltool.spec import V2021
+from xltool.core.findings import REGISTRY
+from xltool.pipeline.check import CheckError, check_paths
 from xltool.pipeline.synth import synth_values, totals
+from xltool.spec import V2021
+from xltool.workbook.layout import layout_for
 from xltool.write.template import write_workbook
-from xltool.rules.validate import RULES
 
 YEAR = 2025
 FMT = V2021
@@ -141,7 +141,7 @@ def test_folder_end_to_end(folder: dict[str, Any], tmp_path: Path, capsys: pytes
         assert set(r) == JSON_FILE_KEYS
         for i in r["issues"]:
             assert set(i) == JSON_ISSUE_KEYS
-            assert i["severity"] in ("error", "warning") and i["code"] in RULES and i["message"]
+            assert i["severity"] in ("error", "warning") and i["code"] in REGISTRY and i["message"]
     status = {n: r["status"] for n, r in recs.items()}
     assert status == {
         "good.xlsx": "ok", "balance.xlsx": "invalid", "typed_over.xlsx": "invalid", "blank.xlsx": "ok",
@@ -149,7 +149,7 @@ def test_folder_end_to_end(folder: dict[str, Any], tmp_path: Path, capsys: pytes
         "foreign.xlsx": "invalid", "broken.xlsx": "unreadable",
     }
     # good: nothing from the validation rules
-    assert not [i for i in recs["good.xlsx"]["issues"] if RULES[i["code"]].source == "校验"]
+    assert not [i for i in recs["good.xlsx"]["issues"] if REGISTRY[i["code"]].source == "校验"]
     assert recs["good.xlsx"]["agency"] == "甲局" and recs["good.xlsx"]["year"] == YEAR
     assert recs["good.xlsx"]["format"] == "2021" and len(recs["good.xlsx"]["sha256"]) == 64
     assert ("T3_BALANCE", folder["balance_cell"]) in issues_of(recs["balance.xlsx"])

@@ -15,23 +15,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xltool.workbook import summary_layout as SL
-from xltool.pipeline.combine import (
-    DISTRICT_NAME,
-    CombineError,
-    Disposition,
-    Submission,
-    consolidate,
-    headline_keys,
-    outcome_groups,
-)
-from xltool.workbook.layout import META_SHEET, layout_for
+from xltool.core.combined import DISTRICT_NAME, Disposition, Submission
 from xltool.core.model import AgencyReport, CellValue, Finding, ReportMeta, Severity
+from xltool.core.names import RosterEntry
+from xltool.pipeline.combine import CombineError, consolidate
 from xltool.pipeline.previous import load_previous
-from xltool.read.roster import RosterEntry
-from xltool.spec import V2019, V2021, Format
-from xltool.write.summary import detail_header, write_summary
 from xltool.pipeline.synth import synth_values
+from xltool.spec import V2019, V2021, Format
+from xltool.spec.selections import headline_keys, outcome_groups
+from xltool.workbook import summary_layout as SL
+from xltool.workbook.layout import META_SHEET, layout_for
+from xltool.write.summary import detail_header, write_summary
 
 YEAR = {"2019": 2020, "2021": 2025}
 SLASH = CellValue(state="marker", raw="/")
@@ -356,7 +350,7 @@ def test_year_over_year_columns(tmp_path: Path) -> None:
 
 
 def test_received_key_is_first_row_of_balance() -> None:
-    from xltool.pipeline.combine import received_key
+    from xltool.spec.selections import received_key
 
     assert received_key(V2019) == received_key(V2021) == "sec3.new_received.total"
 

@@ -17,11 +17,11 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xltool.workbook import summary_layout as SL
 from xltool.cli import main
-from xltool.workbook.layout import layout_for, parse_a1
-from xltool.spec import V2019, V2021, Format
 from xltool.pipeline.synth import synth_values
+from xltool.spec import V2019, V2021, Format
+from xltool.workbook import summary_layout as SL
+from xltool.workbook.layout import layout_for, parse_a1
 from xltool.write.template import write_workbook
 
 YEAR = 2025

@@ -8,9 +8,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xltool.pipeline import sampledata
 from xltool.cli import main
 from xltool.cli.demo import CHECK_JSON, FEEDBACK_DIR, PUBLISH_DIR, SUMMARY_DIR, TEMPLATE_DIR
+from xltool.pipeline import sampledata
 from xltool.workbook.summary_layout import DETAIL_SHEET, STATUS_SHEET
 
 

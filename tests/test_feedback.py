@@ -18,10 +18,10 @@ from openpyxl.worksheet.cell_range import CellRange
 from python_calamine import CalamineWorkbook
 
 from xltool.pipeline.check import CheckedFile, CheckRun, check_paths
-from xltool.write.feedback import FEEDBACK_SHEET, HEADERS
-from xltool.workbook.layout import layout_for, parse_a1
-from xltool.spec import V2019, V2021, Format
 from xltool.pipeline.synth import synth_values, totals
+from xltool.spec import V2019, V2021, Format
+from xltool.workbook.layout import layout_for, parse_a1
+from xltool.write.feedback import FEEDBACK_SHEET, HEADERS
 from xltool.write.template import HIGHLIGHT_FILL, write_workbook
 
 YEAR = {"2021": 2025, "2019": 2020}

@@ -132,8 +132,8 @@ def test_timeout_and_memory_limit_cost_one_file(corpus: dict[str, Path], tmp_pat
 def test_legacy_xls_made_by_libreoffice(tmp_path: Path, soffice_profile: Path) -> None:
     from test_reader_foreign import _values, draw
 
-    from xltool.workbook.soffice import convert
     from xltool.spec import V2021
+    from xltool.workbook.soffice import convert
 
     src = tmp_path / "report.xlsx"
     vals = _values(V2021)

@@ -17,15 +17,16 @@ from pathlib import Path
 import pytest
 
 from xltool.cli import main
-from xltool.read.importer import import_file, split_totals, write_result
+from xltool.pipeline.importing import write_result
+from xltool.pipeline.synth import synth_values
+from xltool.read import read_file
+from xltool.read.importer import import_file, split_totals
 from xltool.read.importer.core import find_agency, find_year
 from xltool.read.importer.document import from_text
-from xltool.workbook.layout import layout_for
-from xltool.read import read_file
-from xltool.spec import V2019, V2021
-from xltool.pipeline.synth import synth_values
-from xltool.write.template import write_workbook
 from xltool.rules.validate import evaluate
+from xltool.spec import V2019, V2021
+from xltool.workbook.layout import layout_for
+from xltool.write.template import write_workbook
 
 # the published report, committed with the samples (a copy of shared/seeds/000_6a92d385738fdefa.txt)
 SEED = Path(__file__).resolve().parents[1] / "samples" / "seed" / "环翠区科学技术局2020年度报告_原文.txt"

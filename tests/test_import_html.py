@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from xltool.cli import main
-from xltool.read.importer import DocumentError, from_html, import_file, load, write_result
+from xltool.pipeline.importing import write_result
 from xltool.read import read_file
-from xltool.spec import V2021
+from xltool.read.importer import DocumentError, from_html, import_file, load
 from xltool.rules.validate import evaluate
+from xltool.spec import V2021
 
 PAGE = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
 <html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from xltool.workbook.layout import a1, layout_for
-from xltool.read import read_file
 from xltool.core.labels import label_key, match_score, norm_label
-from xltool.spec import V2019, V2021, Format
 from xltool.pipeline.synth import synth_values
+from xltool.read import read_file
+from xltool.spec import V2019, V2021, Format
+from xltool.workbook.layout import a1, layout_for
 
 
 def variant(text: str) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from xltool.pipeline.synth import synth_values
 from xltool.read import find_workbooks, read_file, read_many
 from xltool.spec import V2021
-from xltool.pipeline.synth import synth_values
 from xltool.write.template import write_workbook
 
 

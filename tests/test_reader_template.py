@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xltool.workbook.layout import INFO_SHEET, META_SHEET, TABLE_SHEETS, layout_for, parse_a1
+from xltool.pipeline.synth import synth_values
 from xltool.read import read_file
 from xltool.spec import V2019, V2021, Format
-from xltool.pipeline.synth import synth_values
+from xltool.workbook.layout import INFO_SHEET, META_SHEET, TABLE_SHEETS, layout_for, parse_a1
 from xltool.write.template import write_workbook
 
 YEAR = {V2019.id: 2020, V2021.id: 2025}

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from xltool.cli import build_parser
-from xltool.rules.validate import RULES, catalogue_markdown
+from xltool.core.findings import REGISTRY, catalogue_markdown
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -15,9 +15,9 @@ def test_catalogue_in_readme_is_current() -> None:
     m = re.search(r"<!-- catalogue:start[^>]*-->\n(.*?)<!-- catalogue:end -->", README, re.S)
     assert m, "README lost its catalogue markers"
     assert m.group(1).strip() == catalogue_markdown().strip(), (
-        "README catalogue is stale: paste xltool.rules.validate.catalogue_markdown()"
+        "README catalogue is stale: run `make catalogue` (docs/make_catalogue.py)"
     )
-    for code in RULES:
+    for code in REGISTRY:
         assert f"`{code}`" in README
 
 

@@ -19,14 +19,14 @@ from python_calamine import CalamineWorkbook
 
 from xltool.cli import main
 from xltool.pipeline.combine import combine
-from xltool.read.importer import import_file
-from xltool.workbook.layout import layout_for, parse_a1
-from xltool.read import read_file
-from xltool.spec import V2019, V2021, Format
-from xltool.workbook.summary_layout import SUMMARY_TABLE_SHEETS
 from xltool.pipeline.synth import synth_values
-from xltool.write.template import write_workbook
+from xltool.read import read_file
+from xltool.read.importer import import_file
 from xltool.rules.validate import evaluate
+from xltool.spec import V2019, V2021, Format
+from xltool.workbook.layout import layout_for, parse_a1
+from xltool.workbook.summary_layout import SUMMARY_TABLE_SHEETS
+from xltool.write.template import write_workbook
 
 YEAR = 2025
 AGENCY = "威海市环翠区科学技术局"
@@ -202,7 +202,7 @@ def test_docx_tables_fonts_and_merges(rendered: dict[str, Path]) -> None:
 def test_v2019_seed_chain(tmp_path: Path) -> None:
     """Published 2020 text → import → workbook → render → import again: the same numbers."""
     seed = Path(__file__).resolve().parents[1] / "samples" / "seed" / "环翠区科学技术局2020年度报告_原文.txt"
-    from xltool.read.importer import write_result
+    from xltool.pipeline.importing import write_result
 
     first = import_file(seed)
     book = write_result(first, tmp_path)

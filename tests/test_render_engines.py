@@ -19,9 +19,9 @@ import pytest
 
 from xltool.cli import main
 from xltool.pipeline.combine import combine
-from xltool.workbook.soffice import convert, find_soffice, make_profile
-from xltool.spec import V2021
 from xltool.pipeline.synth import synth_values
+from xltool.spec import V2021
+from xltool.workbook.soffice import convert, find_soffice, make_profile
 from xltool.write.template import write_workbook
 
 YEAR = 2025

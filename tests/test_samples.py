@@ -10,8 +10,8 @@ from python_calamine import CalamineWorkbook
 
 from xltool.pipeline import sampledata as GEN
 from xltool.pipeline.check import check_paths
-from xltool.workbook.layout import layout_for
 from xltool.spec import V2021
+from xltool.workbook.layout import layout_for
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -114,8 +114,8 @@ def test_samples_are_not_stale(tmp_path: Path) -> None:
 def test_seed_report_as_2019_workbook() -> None:
     """samples/seed holds the published 2020 report of 环翠区科学技术局 (format 2019), read here
     at the layout's addresses by python-calamine, independently of xltool's reader."""
-    from xltool.workbook.layout import parse_a1
     from xltool.spec import V2019
+    from xltool.workbook.layout import parse_a1
 
     files = list((SAMPLES / "seed").glob("*.xlsx"))
     assert len(files) == 1 and "环翠区科学技术局" in files[0].name and files[0].name.startswith("2020年")

@@ -11,8 +11,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
 
-from xltool.pipeline import template_refresh
 from xltool.cli import main
+from xltool.core.model import CellValue
+from xltool.core.names import RosterEntry
+from xltool.pipeline import template_refresh
+from xltool.spec import V2019, V2021, Format, Kind, SpecError
 from xltool.workbook.fileio import legacy_password_hash
 from xltool.workbook.layout import (
     CHECK_OK,
@@ -26,14 +29,11 @@ from xltool.workbook.layout import (
     layout_for,
     parse_a1,
 )
-from xltool.core.model import CellValue
-from xltool.read.roster import RosterEntry
-from xltool.spec import V2019, V2021, Format, Kind, SpecError
+from xltool.workbook.meta import parse_meta
 from xltool.write.template import (
     DEFAULT_PASSWORD,
     FONT,
     TemplateError,
-    parse_meta,
     template_filename,
     template_id_for,
     write_templates,

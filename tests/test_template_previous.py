@@ -12,9 +12,9 @@ import pytest
 
 from xltool.cli import main
 from xltool.pipeline.combine import combine
-from xltool.workbook.layout import layout_for
-from xltool.spec import V2021
 from xltool.pipeline.synth import synth_values
+from xltool.spec import V2021
+from xltool.workbook.layout import layout_for
 from xltool.write.template import write_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

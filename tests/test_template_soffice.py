@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xltool.workbook.layout import layout_for
 from xltool.spec import V2019, V2021, Format, Kind
+from xltool.workbook.layout import layout_for
 from xltool.write.template import write_workbook
 
 pytestmark = pytest.mark.soffice

@@ -7,18 +7,17 @@ import time
 
 import pytest
 
-from xltool.workbook.layout import layout_for
-from xltool.core.model import AgencyReport, CellValue, Finding, ReportMeta, Severity
-from xltool.pipeline.previous import PreviousData, agency_key
-from xltool.spec import V2019, V2021, Format
+from xltool.core.findings import REGISTRY, catalogue_markdown
+from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, ReportMeta, Severity
+from xltool.core.names import normalize_name as agency_key
 from xltool.pipeline.synth import synth_values
 from xltool.rules.validate import (
-    RULES,
-    catalogue_markdown,
     evaluate_report,
     merge_findings,
     validate_report,
 )
+from xltool.spec import V2019, V2021, Format
+from xltool.workbook.layout import layout_for
 
 FORMATS = [V2019, V2021]
 
@@ -330,12 +329,12 @@ def test_merge_findings_keeps_one_finding_per_typed_over_total() -> None:
 def test_catalogue() -> None:
     for code in ("T3_ROW_TOTAL", "T3_TOTAL_PROCESSED", "T3_BALANCE", "T4_TOTAL", "T2_PUBLISHED_GE_NEW",
                  "BLANK", "MISSING_MARKER", "TOTAL_MISSING", "CARRY_OVER", "TOTAL_OVERWRITTEN", "STALE_TOTAL"):
-        assert code in RULES
-    assert RULES["T3_BALANCE"].severity is Severity.ERROR
-    assert RULES["CARRY_OVER"].severity is Severity.WARNING
+        assert code in REGISTRY
+    assert REGISTRY["T3_BALANCE"].severity is Severity.ERROR
+    assert REGISTRY["CARRY_OVER"].severity is Severity.WARNING
     # the reader's codes are in the same catalogue
     for code in ("FORMULA_REPLACED", "NOT_TEMPLATE", "SHEET_UNPROTECTED", "FILE_ENCRYPTED", "YEAR_MISMATCH"):
-        assert RULES[code].source == "读取"
+        assert REGISTRY[code].source == "读取"
     md = catalogue_markdown()
     assert "| `T3_BALANCE` | 错误 |" in md and "| `BLANK` | 警告 |" in md
 
@@ -346,7 +345,7 @@ def test_every_code_emitted_is_in_the_catalogue() -> None:
     r.values["sec3.partial.natural"] = CellValue(state="marker", raw="无")
     r.values["sec3.granted.total"] = CellValue.of(-1)
     fs = validate_report(r, formula_state=dict.fromkeys(V2019.formulas, "no_cache"))
-    assert fs and all(f.code in RULES for f in fs)
+    assert fs and all(f.code in REGISTRY for f in fs)
 
 
 def test_speed_is_measured_not_asserted(capsys: pytest.CaptureFixture[str]) -> None:

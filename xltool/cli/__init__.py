@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from xltool import __version__
+from xltool.errors import XltoolError
 
 # sub-command name → module in xltool.cli ("import" is a Python keyword)
 COMMANDS = {
@@ -53,7 +54,7 @@ class ChineseParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}：错误：{tr}\n")
 
 
-class UsageError(Exception):
+class UsageError(XltoolError):
     """Bad input from the user: printed as a Chinese message, exit code 2."""
 
 

@@ -15,14 +15,14 @@ import shutil
 import time
 from pathlib import Path
 
+from xltool.cli import UsageError
 from xltool.pipeline import sampledata
 from xltool.pipeline.check import check_paths
-from xltool.cli import UsageError
 from xltool.pipeline.combine import combine
-from xltool.workbook.fileio import atomic_path
 from xltool.pipeline.previous import load_previous
 from xltool.read.roster import read_roster
 from xltool.spec import format_for_year
+from xltool.workbook.fileio import atomic_path
 from xltool.write.template import carry_over_prefill, write_templates
 
 DATA_DIR = "0_示例数据"

@@ -36,7 +36,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xltool.read.importer import import_file, output_name, to_json, write_result
+    from xltool.pipeline.importing import output_name, write_result
+    from xltool.read.importer import import_file, to_json
     from xltool.spec import SpecError, check_year
     from xltool.write.template import TemplateError
 
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump({"imports": items}, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     elif args.json:
-        from xltool.read.importer.core import dump_json
+        from xltool.pipeline.importing import dump_json
 
         try:
             p = dump_json(items, args.json)

@@ -10,11 +10,13 @@ from outside input goes through normal validation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from xltool.core.names import normalize_name
 from xltool.spec import Format, get_format
 
 ValueState = Literal["number", "blank", "marker", "text"]
@@ -101,3 +103,17 @@ class Finding(BaseModel):
         if self.sheet and self.cell:
             return f"{self.sheet}!{self.cell}"
         return self.sheet or self.table or ""
+
+
+@dataclass
+class PreviousData:
+    """Last year's numbers per agency (``--previous``): only numbers; a blank or "/" is absent."""
+
+    year: int | None
+    format: str | None
+    by_agency: dict[str, dict[str, int | float]] = field(default_factory=dict)  # normalized name → key → number
+    names: dict[str, str] = field(default_factory=dict)  # normalized name → name as written
+    sources: list[str] = field(default_factory=list)
+
+    def get(self, agency: str) -> dict[str, int | float] | None:
+        return self.by_agency.get(normalize_name(agency))

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from xltool.core.model import AgencyReport, CellValue, Finding, Severity
-from xltool.pipeline.previous import PreviousData, agency_key
+from xltool.core.findings import REGISTRY
+from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, Severity
+from xltool.core.names import normalize_name
+from xltool.errors import XltoolError
+from xltool.rules.validate import evaluate
 from xltool.spec import format_for_year
-from xltool.rules.validate import RULES, evaluate
 
 Status = Literal["ok", "invalid", "unreadable"]
 STATUS_ZH: dict[str, str] = {"ok": "通过", "invalid": "有错误", "unreadable": "无法读取"}
@@ -26,7 +28,7 @@ FEEDBACK_SUFFIX = "_校验意见"
 PROGRESS_MIN_FILES = 20  # no progress bar for fewer files
 
 
-class CheckError(ValueError):
+class CheckError(XltoolError):
     """The check cannot run (no such path, no workbooks, bad roster/previous); Chinese message."""
 
 
@@ -147,7 +149,7 @@ class CheckRun:
 
 
 def _finding(code: str, message: str, **kw: Any) -> Finding:
-    return Finding.model_construct(code=code, severity=RULES[code].severity, message=message, **kw)
+    return Finding.model_construct(code=code, severity=REGISTRY[code].severity, message=message, **kw)
 
 
 def effective_report(report: AgencyReport, numbers: dict[str, int | float | None]) -> AgencyReport:
@@ -251,7 +253,7 @@ def _roster_pass(run: CheckRun) -> None:
         if not f.agency:
             run.no_agency.append(f)
             continue
-        by_agency.setdefault(agency_key(f.agency), []).append(f)
+        by_agency.setdefault(normalize_name(f.agency), []).append(f)
     for files in by_agency.values():
         if len(files) > 1:
             name = files[0].agency or ""
@@ -265,7 +267,7 @@ def _roster_pass(run: CheckRun) -> None:
                 ))
     if run.roster is None:
         return
-    names = {agency_key(e.name): e for e in run.roster}
+    names = {normalize_name(e.name): e for e in run.roster}
     codes = {e.credit_code.strip().upper(): e for e in run.roster if getattr(e, "credit_code", None)}
     seen: set[str] = set()
     for key, files in by_agency.items():
@@ -285,11 +287,11 @@ def _roster_pass(run: CheckRun) -> None:
                     file=f.path,
                 ))
             continue
-        seen.add(agency_key(entry.name))
-    missing = [e.name for e in run.roster if agency_key(e.name) not in seen]
+        seen.add(normalize_name(entry.name))
+    missing = [e.name for e in run.roster if normalize_name(e.name) not in seen]
     unreadable = [f for f in run.files if f.status == "unreadable"]
     for name in missing:
-        hits = [f for f in unreadable if agency_key(name) in agency_key(Path(f.path).stem)]
+        hits = [f for f in unreadable if normalize_name(name) in normalize_name(Path(f.path).stem)]
         if hits:
             run.roster_unreadable[name] = hits
     run.roster_missing = [n for n in missing if n not in run.roster_unreadable]

@@ -11,34 +11,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from xltool.core.model import PreviousData
+from xltool.core.names import normalize_name
+from xltool.errors import XltoolError
+from xltool.read.summary import summary_guard_limits
+from xltool.spec import FORMATS
 from xltool.workbook import summary_layout as SL
 from xltool.workbook.layout import META_SHEET
-from xltool.read.roster import normalize_name
-from xltool.spec import FORMATS
 
 
-def agency_key(name: str) -> str:
-    """The name used to match an agency across files and years (NFKC, no whitespace)."""
-    return normalize_name(name or "")
-
-
-class PreviousError(ValueError):
+class PreviousError(XltoolError):
     """Last year's data cannot be used (message in Chinese)."""
-
-
-@dataclass
-class PreviousData:
-    year: int | None
-    format: str | None
-    by_agency: dict[str, dict[str, int | float]] = field(default_factory=dict)  # agency_key → key → number
-    names: dict[str, str] = field(default_factory=dict)  # agency_key → name as written
-    sources: list[str] = field(default_factory=list)
-
-    def get(self, agency: str) -> dict[str, int | float] | None:
-        return self.by_agency.get(agency_key(agency))
 
 
 def _num(x: object) -> int | float | None:
@@ -64,7 +49,7 @@ def _guard_summary(path: Path) -> None:
     """Run the reader's guard with limits sized for a summary; raise PreviousError if unsafe."""
     from xltool.read import GuardError, guard
 
-    limits = SL.summary_guard_limits()
+    limits = summary_guard_limits()
     try:
         guard(path, limits)
     except GuardError as e:
@@ -124,8 +109,8 @@ def _from_summary(path: Path, meta: dict[str, str]) -> PreviousData:
         if not isinstance(name, str) or not name.strip() or name.strip() == SL.TOTAL_ROW_LABEL:
             continue
         nums = {k: n for i, k in value_cols if i < len(row) and (n := _num(row[i])) is not None}
-        data.by_agency[agency_key(name)] = nums
-        data.names[agency_key(name)] = name.strip()
+        data.by_agency[normalize_name(name)] = nums
+        data.names[normalize_name(name)] = name.strip()
     if not data.by_agency:
         raise PreviousError(f"上年汇总表 {path.name} 中没有单位数据。")
     return data
@@ -150,7 +135,7 @@ def _from_agency_files(files: Sequence[Path], workers: int | None) -> PreviousDa
         if meta.format is not None:
             formats[meta.format] += 1
         ev = evaluate(res)
-        k = agency_key(meta.agency or "")
+        k = normalize_name(meta.agency or "")
         by_agency[k] = {key: n for key, n in ev.numbers.items() if n is not None}
         names[k] = meta.agency or ""
     if not by_agency:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from xltool.pipeline.render_source import RenderError, RenderInput, load
 from xltool.workbook.layout import layout_for
 from xltool.write.render.model import RenderDoc, RSection, TCell, TTable, build_document, build_table
-from xltool.pipeline.render_source import RenderError, RenderInput, load
 
 MAX_NOTICE = 12  # failing findings listed at the top of a forced rendering
 

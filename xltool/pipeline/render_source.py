@@ -14,17 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xltool.workbook.layout import META_SHEET, Layout, layout_for, parse_a1
-from xltool.core.model import CellValue, Finding, Severity
-from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, guard
 from xltool.core.labels import norm_label
+from xltool.core.model import CellValue, Finding, Severity
+from xltool.errors import XltoolError
+from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, guard
+from xltool.read.summary import is_summary_file, summary_guard_limits
 from xltool.read.values import cell_text
-from xltool.spec import FORMATS, Format
-from xltool.workbook.summary_layout import is_summary_file, summary_guard_limits
 from xltool.rules.validate import fmt_num
+from xltool.spec import FORMATS, Format
+from xltool.workbook.layout import META_SHEET, Layout, layout_for, parse_a1
 
 
-class RenderError(ValueError):
+class RenderError(XltoolError):
     """The file cannot be rendered (message in Chinese)."""
 
 

@@ -14,10 +14,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from xltool.core.findings import REGISTRY, SEVERITY_ZH
+from xltool.core.model import Finding, Severity
 from xltool.pipeline.check import STATUS_ZH, CheckedFile, CheckRun
 from xltool.workbook.fileio import atomic_path
-from xltool.core.model import Finding, Severity
-from xltool.rules.validate import RULES, SEVERITY_ZH
 
 COLLAPSE_AFTER = 5  # per code and file, when not ``full``
 
@@ -59,7 +59,7 @@ def finding_lines(f: CheckedFile, full: bool = False) -> list[str]:
         if not full and total[x.code] > COLLAPSE_AFTER + 1 and shown[x.code] > COLLAPSE_AFTER:
             if shown[x.code] == COLLAPSE_AFTER + 1:
                 rest = total[x.code] - COLLAPSE_AFTER
-                meaning = RULES[x.code].meaning if x.code in RULES else ""
+                meaning = REGISTRY[x.code].meaning if x.code in REGISTRY else ""
                 out.append(f"  …… 另有 {rest} 处 {x.code}（{meaning}），加 --verbose 显示全部")
             continue
         out.append(f"  {SEVERITY_ZH[_sev(x)]} {x.code}  {x.message}")

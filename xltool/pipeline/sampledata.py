@@ -24,9 +24,9 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from xltool.workbook.layout import layout_for
-from xltool.spec import V2019, V2021, Format
 from xltool.pipeline.synth import synth_values, totals
+from xltool.spec import V2019, V2021, Format
+from xltool.workbook.layout import layout_for
 from xltool.write.template import template_filename, write_workbook
 
 YEAR = 2025

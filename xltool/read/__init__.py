@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from xltool.read.reader import READER_CODES, ReadResult, read_file
 from xltool.read.guard import DEFAULT_LIMITS, GuardError, GuardLimits, guard
 from xltool.read.pool import find_workbooks, read_many
+from xltool.read.reader import READER_CODES, ReadResult, read_file
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from xltool.errors import XltoolError
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -47,7 +49,7 @@ class GuardLimits:
 DEFAULT_LIMITS = GuardLimits()
 
 
-class GuardError(Exception):
+class GuardError(XltoolError):
     """The file is not safe or not a readable workbook; ``message`` is for the clerk."""
 
     def __init__(self, code: str, message: str) -> None:

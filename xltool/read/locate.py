@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from xltool.spec import FORMATS, Format, Style, Table
 from xltool.core.labels import label_key, match_score, norm_label
 from xltool.read.values import cell_text
+from xltool.spec import FORMATS, Format, Style, Table
 
 Grid = Sequence[Sequence[object]]
 

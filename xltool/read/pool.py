@@ -25,8 +25,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from xltool.read.reader import ReadResult, read_file, unreadable
 from xltool.read.guard import DEFAULT_LIMITS, GuardLimits
+from xltool.read.reader import ReadResult, read_file, unreadable
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 SMALL_BATCH = 3

@@ -19,6 +19,22 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from xltool.core.findings import READ, REGISTRY, Code
+from xltool.core.labels import norm_label
+from xltool.core.model import BLANK, AgencyReport, CellValue, Finding, ReportMeta, Severity
+from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, GuardLimits, guard
+from xltool.read.locate import SheetIndex, TableLoc, find_info, locate_report, locate_table
+from xltool.read.values import cell_text, parse_value
+from xltool.read.xmlscan import (
+    SharedStrings,
+    SheetScan,
+    WorkbookInfo,
+    head_rows,
+    scan_sheet,
+    unlocked_styles,
+    workbook_info,
+)
+from xltool.spec import FORMATS, Format
 from xltool.workbook.layout import (
     INFO_SHEET,
     META_SHEET,
@@ -31,79 +47,12 @@ from xltool.workbook.layout import (
     normalize_formula,
     parse_a1,
 )
-from xltool.core.model import BLANK, AgencyReport, CellValue, Finding, ReportMeta, Severity
-from xltool.spec import FORMATS, Format
-from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, GuardLimits, guard
-from xltool.core.labels import norm_label
-from xltool.read.locate import SheetIndex, TableLoc, find_info, locate_report, locate_table
-from xltool.read.values import cell_text, parse_value
-from xltool.read.xmlscan import (
-    SharedStrings,
-    SheetScan,
-    WorkbookInfo,
-    head_rows,
-    scan_sheet,
-    unlocked_styles,
-    workbook_info,
-)
+from xltool.workbook.meta import TEMPLATE_KIND, parse_meta
 
 E, W = Severity.ERROR, Severity.WARNING
 
-READER_CODES: dict[str, tuple[Severity, str]] = {
-    # the file cannot be read at all (status "unreadable"); the guard's reasons
-    "FILE_EMPTY": (E, "文件为空（0 字节）"),
-    "FILE_TRUNCATED": (E, "文件不完整或已损坏（传输中断）"),
-    "FILE_NOT_WORKBOOK": (E, "不是 Excel 工作簿"),
-    "FILE_CSV": (E, "CSV/文本文件改了扩展名"),
-    "FILE_TEXT": (E, "纯文本文件改了扩展名"),
-    "FILE_HTML": (E, "网页（HTML）文件改了扩展名"),
-    "FILE_XML2003": (E, "Excel 2003 XML 表格，需另存为 .xlsx"),
-    "FILE_ENCRYPTED": (E, "文件设置了打开密码"),
-    "FILE_WPS_ET": (E, "WPS 表格专用格式（.et），需另存为 .xlsx"),
-    "FILE_OLE_UNKNOWN": (E, "OLE2 文件但不是 Excel 工作簿（如 WPS .et、Word .doc 改了扩展名）"),
-    "FILE_XLSB": (E, "Excel 二进制工作簿（.xlsb），需另存为 .xlsx"),
-    "FILE_ODS": (E, "OpenDocument 表格（.ods），需另存为 .xlsx"),
-    "FILE_TOO_LARGE": (E, "文件或其解压后大小超过上限"),
-    "FILE_TOO_LARGE_PART": (E, "文件内部部件过大"),
-    "FILE_TOO_MANY_PARTS": (E, "文件内部部件数量异常"),
-    "FILE_ZIP_BOMB": (E, "压缩比异常（疑似压缩炸弹），拒绝读取"),
-    "FILE_CORRUPT": (E, "文件内部部件损坏（校验和不符或目录与内容不符）"),
-    "FILE_XML_ENCODING": (E, "文件内部使用了不支持的编码"),
-    "FILE_XML_DTD": (E, "文件含 DTD/实体声明（疑似恶意构造），拒绝读取"),
-    "FILE_TOO_MANY_CELLS": (E, "单元格数量超过上限"),
-    "FILE_EXTENT": (E, "工作表使用范围异常（远处单元格有内容）"),
-    "FILE_IO": (E, "文件无法打开"),
-    "FILE_PARSE_ERROR": (E, "文件已损坏，表格程序无法解析"),
-    "FILE_CRASHED": (E, "读取该文件时读取进程异常终止（疑似恶意或损坏的文件）"),
-    "FILE_TIMEOUT": (E, "读取超时"),
-    "FILE_MEMORY": (E, "读取时超出内存上限"),
-    # read, with problems
-    "NOT_TEMPLATE": (W, "文件不是本工具生成的模板，已按表格标签定位读取"),
-    "NO_TABLES": (E, "文件中找不到年报表格"),
-    "TABLE_NOT_FOUND": (E, "找不到某张表格（或其部分行列）"),
-    "FORMAT_CONFLICT": (E, "各表格使用的报告格式（2019/2021 版）不一致"),
-    "FORMAT_MISMATCH": (E, "报告格式与要求的格式不符"),
-    "YEAR_MISMATCH": (E, "报告年度与要求的年度不符"),
-    "AGENCY_MISMATCH": (E, "单位名称与要求的单位不符"),
-    "EXTRA_ROWS": (W, "表格中有官方格式以外的行，已单独保留、不计入汇总"),
-    "LEGACY_XLS": (W, "旧版 .xls 文件，无法检查公式和保护"),
-    "HAS_MACROS": (W, "文件含宏（未运行）"),
-    # our template, tampered with
-    "META_INVALID": (W, "模板元数据工作表无法识别，已按非模板读取"),
-    "META_MISMATCH": (E, "模板元数据与“基本信息”内容不一致"),
-    "TEMPLATE_OUTDATED": (W, "模板由其他版本的工具生成，已按表格标签定位读取"),
-    "SHEET_MISSING": (E, "模板中的工作表被删除"),
-    "SHEET_RENAMED": (E, "模板中的工作表被改名"),
-    "SHEET_UNPROTECTED": (E, "工作表保护被取消"),
-    "STRUCTURE_UNPROTECTED": (W, "工作簿结构保护被取消（LibreOffice 保存时也会去掉）"),
-    "LAYOUT_SHIFTED": (E, "表格被插入或删除了行/列（标签移位）"),
-    "LABEL_CHANGED": (E, "表格标签文字被修改"),
-    "FORMULA_REPLACED": (E, "公式被手工填写的数值覆盖"),
-    "FORMULA_CHANGED": (E, "公式被改动"),
-    "CELL_UNLOCKED": (W, "原本锁定的单元格被解除锁定"),
-    "INPUT_LOCKED": (W, "原本可填写的单元格被锁定"),
-    "MERGE_CHANGED": (W, "合并单元格被改动"),
-}
+# the reader's codes (the guard's FILE_* reasons among them), from the one registry
+READER_CODES: dict[str, Code] = {c.code: c for c in REGISTRY.values() if c.source == READ}
 
 _GUARD_CODE = {c.removeprefix("FILE_"): c for c in READER_CODES if c.startswith("FILE_")}
 
@@ -193,7 +142,7 @@ class _Reader:
 
     # -- helpers
     def add(self, code: str, message: str, **kw: Any) -> None:
-        sev = kw.pop("severity", None) or READER_CODES[code][0]
+        sev = kw.pop("severity", None) or REGISTRY[code].severity
         data = dict.fromkeys(("sheet", "cell", "table", "row", "column", "key", "expected", "actual"))
         data.update(kw)
         self.res.findings.append(Finding.model_construct(code=code, severity=sev, message=message, file=self.g.path, **data))
@@ -248,7 +197,6 @@ class _Reader:
     def _meta(self) -> tuple[Format, Any] | None:
         if META_SHEET not in self.sheet_names():
             return None
-        from xltool.write.template import TEMPLATE_KIND, parse_meta
 
         try:
             meta = parse_meta(self._meta_rows())

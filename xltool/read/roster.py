@@ -14,59 +14,20 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from xltool.workbook.fileio import WINDOWS_RESERVED, bad_filename_chars
+from xltool.core.names import RosterEntry, name_problem, normalize_name
+from xltool.errors import XltoolError
 
 NAME_HEADER = "单位名称"
 CODE_HEADER = "统一社会信用代码"
 CONTACT_HEADER = "联系人"
 HEADER_SEARCH_ROWS = 10  # the header may sit below a title row or two
-MAX_NAME_LEN = 100
 
 
-class RosterError(ValueError):
+class RosterError(XltoolError):
     """The roster cannot be used; the message (Chinese) says what and where."""
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    name: str
-    credit_code: str | None = None
-    contact: str | None = None
-    row: int | None = field(default=None, compare=False)  # 1-based row in the roster file
-
-
-def normalize_name(s: str) -> str:
-    """NFKC and no whitespace anywhere: the key for matching agency names across files."""
-    return "".join(unicodedata.normalize("NFKC", s).split())
-
-
-def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be an agency name in a file name, in Chinese; None if it can."""
-    n = name.strip()
-    if not n:
-        return "单位名称为空"
-    bad = bad_filename_chars(n)
-    if bad:
-        shown = "、".join(_show_char(c) for c in bad)
-        return f"含有 Windows 文件名不允许的字符：{shown}"
-    if n.upper() in WINDOWS_RESERVED:
-        return "是 Windows 保留的设备名，不能用作文件名"
-    if n.endswith("."):
-        return "以“.”结尾，Windows 文件名不允许"
-    if len(n) > MAX_NAME_LEN:
-        return f"超过 {MAX_NAME_LEN} 个字符，文件名过长"
-    return None
-
-
-def _show_char(c: str) -> str:
-    if c.isprintable():
-        return f"“{c}”"
-    return f"控制字符 U+{ord(c):04X}"
 
 
 def read_roster(path: str | Path) -> list[RosterEntry]:

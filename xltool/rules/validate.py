@@ -6,8 +6,7 @@ does not hold; value-domain problems (text, negative, fractional counts) are err
 official-format.md §6.2 are warnings. Formula cells of our template are recomputed from
 the inputs, so a stale or missing cached value never decides a check.
 
-The rule catalogue (``RULES``) is data, so the README can list code, severity and meaning,
-and it includes the reader's codes.
+Every code's severity and meaning come from the one registry, ``xltool.core.findings``.
 
 >>> from xltool.core.model import AgencyReport, ReportMeta, CellValue
 >>> r = AgencyReport(meta=ReportMeta(format="2021", year=2025))
@@ -23,23 +22,20 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from xltool.core.combined import DISTRICT_NAME, district_report
+from xltool.core.findings import MONEY_WAN_YUAN_LIMIT, REGISTRY
+from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, Severity
+from xltool.spec import Format, Kind
+from xltool.spec.types import BalanceRelation, CellDef, SumRelation
 from xltool.workbook.layout import TABLE_SHEETS, layout_for
-from xltool.core.model import AgencyReport, CellValue, Finding, Severity
-from xltool.spec import FORMATS, Format, Kind
-from xltool.spec.types import AtLeast, Balance, CarryOver, CellDef, ColumnTotal, RowTotal
-
-if TYPE_CHECKING:  # pragma: no cover
-    from xltool.pipeline.previous import PreviousData
+from xltool.workbook.summary_layout import SUMMARY_TABLE_SHEETS
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
 
-# An amount of at least this many 万元 for one agency most likely was typed in 元 (§6.2 item 12).
-MONEY_WAN_YUAN_LIMIT = 100_000
 _TOL = 1e-6
-SEVERITY_ZH = {ERROR: "错误", WARNING: "警告"}
 
 
 def _short(section: str) -> str:
@@ -48,82 +44,6 @@ def _short(section: str) -> str:
 
 
 # --- rule catalogue ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One finding code: what it means (Chinese) and how serious it is."""
-
-    code: str
-    severity: Severity
-    meaning: str
-    source: str = "校验"  # 校验 (validation) | 读取 (reader) | 名单 (roster) | 汇总 (combine)
-
-
-_OWN_RULES: tuple[Rule, ...] = (
-    Rule("NOT_NUMBER", ERROR, "应填数字的单元格里是文字，无法作为数字统计"),
-    Rule("NEGATIVE", ERROR, "件数或金额为负数（只有“本年增/减”可以为负）"),
-    Rule("NOT_INTEGER", ERROR, "件数不是整数"),
-    Rule("MISSING_MARKER", WARNING, "用“/”“无”“-”等符号代替数字：视为未填写，不按 0 计；没有发生的事项请填 0"),
-    Rule("BLANK", WARNING, "应填数字的单元格为空：视为未填写，不按 0 计；没有发生的事项请填 0"),
-    Rule("TOTAL_MISSING", WARNING, "总计未填写（只有各分项时按分项核对，不作为错误）"),
-    Rule("TEXT_NUMBER", WARNING, "数字以文本形式保存，或使用了全角数字、千位分隔符等，已按数字读取"),
-    Rule("UNIT_CONVERTED", WARNING, "金额带有单位（如“元”），已换算为万元"),
-    Rule("MONEY_MAGNITUDE", WARNING, f"金额不小于 {MONEY_WAN_YUAN_LIMIT} 万元，可能误按“元”填写"),
-    Rule("STOCK_CHANGE", WARNING, "现行有效件数 ≠ 上年现行有效件数 + 本年制发 − 本年废止（跨年度核对，修订清理会使其不成立）"),
-    Rule("TOTAL_OVERWRITTEN", ERROR, "合计单元格的公式被手工数字覆盖"),
-    Rule("FORMULA_CHANGED", ERROR, "公式被改动（合计、勾稽校验或校验状态单元格）"),
-    Rule("FORMULA_ERROR", ERROR, "合计单元格显示错误值（如 #DIV/0!、#REF!、#VALUE!）"),
-    Rule("NO_CACHE", WARNING, "文件由不计算公式的软件保存，合计没有计算结果；本工具已按填报数字重新计算"),
-    Rule("STALE_TOTAL", WARNING, "合计单元格显示的结果与填报数字不符（未重新计算）；本工具已按填报数字重新计算"),
-    Rule("NOT_ON_ROSTER", WARNING, "单位不在报送名单中", "名单"),
-    Rule("DUPLICATE_AGENCY", WARNING, "同一单位报送了多个文件", "名单"),
-    Rule("COMBINE_UNFILLED", WARNING, "全区合计中有单位此项未填写（空白或“/”），按 0 计入，请核实", "汇总"),
-)
-
-
-def _relation_rules() -> list[Rule]:
-    """Codes and meanings of the spec's table rules (both formats), in declaration order."""
-    out: dict[str, Rule] = {}
-    for fmt in FORMATS.values():
-        for t in fmt.tables:
-            for rule in t.rules:
-                # official relations are errors; heuristics (§6.2) are warnings
-                sev = ERROR if isinstance(rule, (ColumnTotal, RowTotal, Balance)) else WARNING
-                note = "（跨年度核对，提供上年数据时进行；非官方强制关系）" if isinstance(rule, CarryOver) else ""
-                if rule.code not in out:
-                    out[rule.code] = Rule(rule.code, sev, f"{_short(t.section)}：{rule.description}{note}")
-    return list(out.values())
-
-
-def _reader_rules() -> list[Rule]:
-    try:
-        from xltool.read import READER_CODES  # type: ignore[attr-defined]
-    except ImportError:  # the reader is optional for the catalogue
-        return []
-    out = []
-    for code, spec in READER_CODES.items():
-        sev, meaning = spec[0], spec[1]
-        out.append(Rule(code, Severity(getattr(sev, "value", sev)), meaning, "读取"))
-    return out
-
-
-def _build_rules() -> dict[str, Rule]:
-    rules: dict[str, Rule] = {}
-    for r in [*_relation_rules(), *_OWN_RULES, *_reader_rules()]:
-        rules.setdefault(r.code, r)
-    return rules
-
-
-RULES: dict[str, Rule] = _build_rules()
-
-
-def catalogue_markdown() -> str:
-    """The rule catalogue as a Markdown table (代码 | 级别 | 来源 | 含义) for the README."""
-    lines = ["| 代码 | 级别 | 来源 | 含义 |", "|---|---|---|---|"]
-    for r in RULES.values():
-        lines.append(f"| `{r.code}` | {SEVERITY_ZH[r.severity]} | {r.source} | {r.meaning} |")
-    return "\n".join(lines) + "\n"
 
 
 # --- per-format plan (computed once) -----------------------------------------------------
@@ -151,11 +71,7 @@ class _Cell:
 class _Plan:
     fmt: Format
     cells: dict[str, _Cell]
-    formula_order: tuple[tuple[str, tuple[str, ...]], ...]  # (target, parts) in dependency order
     our_sheets: frozenset[str]
-    # every rule instance, in declaration order: (kind, code, description, a, b)
-    #   sum: a = target, b = parts · balance: a = left, b = right · at_least: a = big, b = small
-    checks: tuple[tuple[str, str, str, Any, Any], ...] = ()
 
 
 @cache
@@ -174,40 +90,7 @@ def _plan(fmt: Format) -> _Plan:
             sheet,
             addr,
         )
-    order: list[tuple[str, tuple[str, ...]]] = []
-    done: set[str] = set()
-    pending = dict(fmt.formulas)
-    while pending:
-        progressed = False
-        for key, rel in list(pending.items()):
-            if all(p in done or p not in fmt.formulas for p in rel.parts):
-                order.append((key, rel.parts))
-                done.add(key)
-                del pending[key]
-                progressed = True
-        if not progressed:  # pragma: no cover - a spec bug
-            raise ValueError(f"circular formulas: {sorted(pending)}")
-    checks: list[tuple[str, str, str, Any, Any]] = []
-    for t in fmt.tables:
-        for rule in t.rules:
-            if isinstance(rule, ColumnTotal):
-                for r in t.rows:
-                    checks.append(("sum", rule.code, rule.description, t.cell_key(r.key, rule.target),
-                                   tuple(t.cell_key(r.key, p) for p in rule.parts)))
-            elif isinstance(rule, RowTotal):
-                for c in t.columns:
-                    checks.append(("sum", rule.code, rule.description, t.cell_key(rule.target, c.key),
-                                   tuple(t.cell_key(p, c.key) for p in rule.parts)))
-            elif isinstance(rule, Balance):
-                for c in t.columns:
-                    checks.append(("balance", rule.code, rule.description,
-                                   tuple(t.cell_key(r, c.key) for r in rule.left),
-                                   tuple(t.cell_key(r, c.key) for r in rule.right)))
-            elif isinstance(rule, AtLeast):
-                for r in t.rows:
-                    checks.append(("at_least", rule.code, rule.description, t.cell_key(r.key, rule.big),
-                                   t.cell_key(r.key, rule.small)))
-    return _Plan(fmt, cells, tuple(order), frozenset(sh.name for sh in lay.sheets.values()), tuple(checks))
+    return _Plan(fmt, cells, frozenset(sh.name for sh in lay.sheets.values()))
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -272,7 +155,7 @@ class _Ctx:
         self.out.append(
             Finding.model_construct(
                 code=code,
-                severity=severity or RULES[code].severity,
+                severity=severity or REGISTRY[code].severity,
                 message=f"{loc} {c.row}·{c.column}：{message}",
                 file=self.file,
                 sheet=sheet,
@@ -354,7 +237,8 @@ def _formulas(
         v = report.values.get(k)
         return float(v.number) if v is not None and v.state == "number" and v.raw is None and v.number else 0.0
 
-    for key, parts in plan.formula_order:
+    for rel in plan.fmt.formula_order:
+        key, parts = rel.target, rel.parts
         state = formula_state.get(key)
         if state is None:
             continue  # not one of our formulas (foreign file): the value stays as read
@@ -401,7 +285,8 @@ def _derive_missing_totals(
     When all its parts are numbers its value is derived from them (state "derived"), so the
     relations that use it as a part (e.g. （七）总计 of the 总计 column) can still be checked.
     """
-    for key, parts in ctx.plan.formula_order:
+    for rel in ctx.plan.fmt.formula_order:
+        key, parts = rel.target, rel.parts
         st = states.get(key)
         if key in formula_state or st not in ("blank", "marker"):
             continue
@@ -494,7 +379,7 @@ def _balance_check(
     ctx.out.append(
         Finding.model_construct(
             code=code,
-            severity=RULES[code].severity,
+            severity=REGISTRY[code].severity,
             message=(
                 f"{loc} {col}列勾稽关系不成立：{side_text(left)} = {fmt_num(_num_out(sums[0]))}，"
                 f"应等于 {side_text(right)} = {fmt_num(_num_out(sums[1]))}{note}。"
@@ -534,13 +419,13 @@ def _previous_checks(
     states: dict[str, str],
 ) -> None:
     """Cross-year heuristics (§6.2 items 7 and 8): warnings only."""
-    from xltool.pipeline.previous import agency_key
+    from xltool.core.names import normalize_name
 
     fmt = ctx.plan.fmt
     year = report.meta.year
     if year is not None and previous.year is not None and previous.year != year - 1:
         return
-    last = previous.by_agency.get(agency_key(report.meta.agency or ""))
+    last = previous.by_agency.get(normalize_name(report.meta.agency or ""))
     if not last:
         return
     for now_key, prev_key, rule in fmt.carry_over:
@@ -553,20 +438,19 @@ def _previous_checks(
                     f"为 {fmt_num(now)}，但上年（{previous.year} 年度）报告的“{from_label}”为 {fmt_num(before)}。"
                     f"{rule.description}（跨年度核对），请核对。",
                     _num_out(before), _num_out(now), severity=WARNING)
-    # V2021 stock: in_force(Y) ≈ in_force(Y−1) + issued(Y) − repealed(Y)
-    t2 = next((t for t in fmt.tables_of("sec2") if {"issued", "repealed", "in_force"} <= {c.key for c in t.columns}), None)
-    if t2 is None:
-        return
-    for row in t2.rows:
-        k_in, k_is, k_re = (t2.cell_key(row.key, c) for c in ("in_force", "issued", "repealed"))
+    # stock: in_force(Y) ≈ in_force(Y−1) + issued(Y) − repealed(Y)
+    for sc in fmt.stock_changes:
+        k_in, k_is, k_re = sc.stock, sc.issued, sc.repealed
         if any(states.get(k) != "number" for k in (k_in, k_is, k_re)) or last.get(k_in) is None:
             continue
         expect = last[k_in] + (nums[k_is] or 0) - (nums[k_re] or 0)
         got = nums[k_in] or 0
         if abs(expect - got) > _TOL:
-            ctx.add("STOCK_CHANGE", k_in,
-                    f"为 {fmt_num(got)}，按上年现行有效 {fmt_num(last[k_in])} + 本年制发 {fmt_num(nums[k_is])} − 本年废止 "
-                    f"{fmt_num(nums[k_re])} 应约为 {fmt_num(_num_out(expect))}。若有修订、清理等原因可忽略，否则请核对。",
+            issued, repealed = fmt.cells[k_is].column.label, fmt.cells[k_re].column.label
+            ctx.add(sc.code, k_in,
+                    f"为 {fmt_num(got)}，按上年{fmt.cells[k_in].column.label} {fmt_num(last[k_in])} + {issued} "
+                    f"{fmt_num(nums[k_is])} − {repealed} {fmt_num(nums[k_re])} 应约为 {fmt_num(_num_out(expect))}。"
+                    "若有修订、清理等原因可忽略，否则请核对。",
                     _num_out(expect), _num_out(got))
 
 
@@ -602,13 +486,13 @@ def evaluate_report(
     if fstate:
         _formulas(ctx, report, fstate, nums, states)
     _derive_missing_totals(ctx, report, fstate, nums, states)
-    for kind, code, desc, a, b in plan.checks:
-        if kind == "sum":
-            _sum_check(ctx, code, desc, a, b, nums, states)
-        elif kind == "balance":
-            _balance_check(ctx, code, desc, a, b, nums, states)
+    for rel in plan.fmt.relations:
+        if isinstance(rel, SumRelation):
+            _sum_check(ctx, rel.code, rel.description, rel.target, rel.parts, nums, states)
+        elif isinstance(rel, BalanceRelation):
+            _balance_check(ctx, rel.code, rel.description, rel.left, rel.right, nums, states)
         else:
-            _at_least_check(ctx, code, desc, a, b, nums, states)
+            _at_least_check(ctx, rel.code, rel.description, rel.big, rel.small, nums, states)
     if previous is not None:
         _previous_checks(ctx, report, previous, nums, states)
     numbers = {k: (nums[k] if states.get(k) in ("number", "derived") else None) for k in nums}
@@ -676,3 +560,14 @@ def count_by_severity(findings: Iterable[Finding]) -> tuple[int, int]:
         else:
             w += 1
     return e, w
+
+
+def validate_totals(fmt: Format, year: int, totals: dict[str, int | float]) -> list[Finding]:
+    """The validation rules of ``xltool check``, run on the district totals.
+
+    Findings point at the 汇总 sheets (same positions as the template's tables).
+    """
+    lay = layout_for(fmt)
+    locations = {k: (SUMMARY_TABLE_SHEETS[c.table.section], lay.address[k][1]) for k, c in fmt.cells.items()}
+    return validate_report(district_report(fmt, year, totals), locations=locations, agency_level=False,
+                           file=DISTRICT_NAME)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from xltool.errors import XltoolError
 from xltool.spec.types import (
     AtLeastRelation,
     BalanceRelation,
@@ -29,10 +30,17 @@ from xltool.spec.v2021 import V2021
 FORMATS: dict[str, Format] = {V2019.id: V2019, V2021.id: V2021}
 
 FIRST_YEAR = 2019
+
+# The table sections as our workbooks name them: (sheet name, short name used in addresses such as 表三!J7)
+TABLE_SHEETS: dict[str, tuple[str, str]] = {
+    "sec2": ("表二 主动公开", "表二"),
+    "sec3": ("表三 依申请公开", "表三"),
+    "sec4": ("表四 复议诉讼", "表四"),
+}
 LAST_YEAR = 2100
 
 
-class SpecError(ValueError):
+class SpecError(XltoolError):
     """A format/year request that the official formats do not allow (message in Chinese)."""
 
 
@@ -65,6 +73,7 @@ def format_for_year(year: int, override: str | int | None = None) -> Format:
 
 __all__ = [
     "FORMATS",
+    "TABLE_SHEETS",
     "V2019",
     "V2021",
     "AtLeastRelation",

@@ -95,7 +95,19 @@ class CarryOver:
     description: str
 
 
-TableRule = ColumnTotal | RowTotal | Balance | AtLeast | CarryOver
+@dataclass(frozen=True)
+class StockChange:
+    """Cross-year heuristic: in every row, ``stock`` ≈ last year's ``stock`` + ``issued`` − ``repealed``
+    (revisions and clean-ups break it, so it is a warning)."""
+
+    code: str
+    stock: str
+    issued: str
+    repealed: str
+    description: str
+
+
+TableRule = ColumnTotal | RowTotal | Balance | AtLeast | CarryOver | StockChange
 
 
 @dataclass(frozen=True)
@@ -170,6 +182,18 @@ class AtLeastRelation:
 
 
 @dataclass(frozen=True)
+class StockChangeRelation:
+    code: str
+    stock: str
+    issued: str
+    repealed: str
+    description: str
+
+
+Relation = SumRelation | BalanceRelation | AtLeastRelation
+
+
+@dataclass(frozen=True)
 class Section:
     key: str  # sec1 .. sec6
     heading: str
@@ -210,66 +234,26 @@ class Format:
         return out
 
     @cached_property
-    def sums(self) -> tuple[SumRelation, ...]:
-        out: list[SumRelation] = []
+    def relations(self) -> tuple[Relation, ...]:
+        """Every same-year relation instance, in declaration order: the one expansion of the
+        table rules into cell-level rules that template, validation and summary all use."""
+        out: list[Relation] = []
         for t in self.tables:
             for rule in t.rules:
-                if isinstance(rule, ColumnTotal):
-                    for r in t.rows:
-                        out.append(
-                            SumRelation(
-                                rule.code,
-                                t.cell_key(r.key, rule.target),
-                                tuple(t.cell_key(r.key, p) for p in rule.parts),
-                                rule.description,
-                            )
-                        )
-                elif isinstance(rule, RowTotal):
-                    for c in t.columns:
-                        out.append(
-                            SumRelation(
-                                rule.code,
-                                t.cell_key(rule.target, c.key),
-                                tuple(t.cell_key(p, c.key) for p in rule.parts),
-                                rule.description,
-                            )
-                        )
+                out.extend(_expand(t, rule))
         return tuple(out)
+
+    @cached_property
+    def sums(self) -> tuple[SumRelation, ...]:
+        return tuple(r for r in self.relations if isinstance(r, SumRelation))
 
     @cached_property
     def balances(self) -> tuple[BalanceRelation, ...]:
-        out: list[BalanceRelation] = []
-        for t in self.tables:
-            for rule in t.rules:
-                if isinstance(rule, Balance):
-                    for c in t.columns:
-                        out.append(
-                            BalanceRelation(
-                                rule.code,
-                                tuple(t.cell_key(r, c.key) for r in rule.left),
-                                tuple(t.cell_key(r, c.key) for r in rule.right),
-                                rule.description,
-                                c.key,
-                            )
-                        )
-        return tuple(out)
+        return tuple(r for r in self.relations if isinstance(r, BalanceRelation))
 
     @cached_property
     def at_least(self) -> tuple[AtLeastRelation, ...]:
-        out: list[AtLeastRelation] = []
-        for t in self.tables:
-            for rule in t.rules:
-                if isinstance(rule, AtLeast):
-                    for r in t.rows:
-                        out.append(
-                            AtLeastRelation(
-                                rule.code,
-                                t.cell_key(r.key, rule.big),
-                                t.cell_key(r.key, rule.small),
-                                rule.description,
-                            )
-                        )
-        return tuple(out)
+        return tuple(r for r in self.relations if isinstance(r, AtLeastRelation))
 
     @cached_property
     def carry_over(self) -> tuple[tuple[str, str, CarryOver], ...]:
@@ -281,6 +265,36 @@ class Format:
                     for c in t.columns:
                         out.append((t.cell_key(rule.row, c.key), t.cell_key(rule.from_row, c.key), rule))
         return tuple(out)
+
+    @cached_property
+    def stock_changes(self) -> tuple[StockChangeRelation, ...]:
+        out: list[StockChangeRelation] = []
+        for t in self.tables:
+            for rule in t.rules:
+                if isinstance(rule, StockChange):
+                    for r in t.rows:
+                        out.append(StockChangeRelation(
+                            rule.code, t.cell_key(r.key, rule.stock), t.cell_key(r.key, rule.issued),
+                            t.cell_key(r.key, rule.repealed), rule.description))
+        return tuple(out)
+
+    @cached_property
+    def formula_order(self) -> tuple[SumRelation, ...]:
+        """The template's formulas in dependency order (a formula after the formulas it sums)."""
+        order: list[SumRelation] = []
+        done: set[str] = set()
+        pending = dict(self.formulas)
+        while pending:
+            progressed = False
+            for key, rel in list(pending.items()):
+                if all(p in done or p not in self.formulas for p in rel.parts):
+                    order.append(rel)
+                    done.add(key)
+                    del pending[key]
+                    progressed = True
+            if not progressed:  # pragma: no cover - a spec bug
+                raise ValueError(f"circular formulas: {sorted(pending)}")
+        return tuple(order)
 
     @cached_property
     def formulas(self) -> dict[str, SumRelation]:
@@ -299,3 +313,21 @@ class Format:
     def input_keys(self) -> tuple[str, ...]:
         """Value cells the agency types in (every cell that is not a formula)."""
         return tuple(k for k in self.cells if k not in self.formulas)
+
+
+def _expand(t: Table, rule: TableRule) -> list[Relation]:
+    """One table rule as cell-level relations (cross-year rules have their own expansions)."""
+    if isinstance(rule, ColumnTotal):
+        return [SumRelation(rule.code, t.cell_key(r.key, rule.target),
+                            tuple(t.cell_key(r.key, p) for p in rule.parts), rule.description) for r in t.rows]
+    if isinstance(rule, RowTotal):
+        return [SumRelation(rule.code, t.cell_key(rule.target, c.key),
+                            tuple(t.cell_key(p, c.key) for p in rule.parts), rule.description) for c in t.columns]
+    if isinstance(rule, Balance):
+        return [BalanceRelation(rule.code, tuple(t.cell_key(r, c.key) for r in rule.left),
+                                tuple(t.cell_key(r, c.key) for r in rule.right), rule.description, c.key)
+                for c in t.columns]
+    if isinstance(rule, AtLeast):
+        return [AtLeastRelation(rule.code, t.cell_key(r.key, rule.big), t.cell_key(r.key, rule.small),
+                                rule.description) for r in t.rows]
+    return []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from xltool.spec.common import OTHER_GROUP, RESULTS, SECTIONS, count, grid, sec3_table, sec4_table
-from xltool.spec.types import Column, Format, Kind, Row
+from xltool.spec.types import Column, Format, Kind, Row, StockChange
 
 _DECISIONS = count("decisions", "本年处理决定数量")
 
@@ -23,6 +23,12 @@ V2021 = Format(
                 count("repealed", "本年废止件数"),
                 count("in_force", "现行有效件数"),
             ],
+            rules=(
+                StockChange(
+                    "STOCK_CHANGE", "in_force", "issued", "repealed",
+                    "现行有效件数 ≠ 上年现行有效件数 + 本年制发 − 本年废止（跨年度核对，修订清理会使其不成立）",
+                ),
+            ),
         ),
         grid("art20_5", "第二十条第（五）项", [("licensing", "行政许可")], [_DECISIONS]),
         grid(

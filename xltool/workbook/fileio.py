@@ -14,19 +14,6 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-WINDOWS_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-
-
-def bad_filename_chars(name: str) -> list[str]:
-    """Characters of ``name`` that Windows does not allow in a file name."""
-    return sorted(set(WINDOWS_ILLEGAL.findall(name)))
-
-
-def is_safe_filename_part(name: str) -> bool:
-    n = name.strip()
-    return bool(n) and not bad_filename_chars(n) and n.upper() not in WINDOWS_RESERVED and not n.endswith(".")
-
 
 @contextlib.contextmanager
 def atomic_path(target: Path, overwrite: bool = False) -> Iterator[Path]:
@@ -86,3 +73,11 @@ def legacy_password_hash(password: str) -> str:
     h ^= len(password)
     h ^= 0xCE4B
     return f"{h:04X}"
+
+
+def readable(path: Path) -> None:
+    """Give a written file the usual permissions (the temp file of ``atomic_path`` is 0600;
+    a published page must be readable by the web server)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)

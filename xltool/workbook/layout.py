@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from xltool.spec import BalanceRelation, Format, Style, SumRelation
+from xltool.spec import TABLE_SHEETS, BalanceRelation, Format, Style, SumRelation
 from xltool.spec.types import CellDef
 
 # --- sheet names (ours, not official) ---------------------------------------------------
@@ -28,7 +28,6 @@ INSTRUCTIONS_SHEET = "填报说明"
 INFO_SHEET = "基本信息"
 TEXT_SHEET = "文字部分"
 META_SHEET = "_xltool_meta"
-TABLE_SHEETS = {"sec2": ("表二 主动公开", "表二"), "sec3": ("表三 依申请公开", "表三"), "sec4": ("表四 复议诉讼", "表四")}
 SHEET_ORDER = (
     INSTRUCTIONS_SHEET,
     INFO_SHEET,
@@ -471,16 +470,9 @@ def compute_cached(
     overrides = overrides or {}
     vals: dict[str, float] = {k: as_num(numbers.get(k)) for k in lay.fmt.input_keys}
     vals.update({k: as_num(v) for k, v in overrides.items()})
-    pending = {k: r for k, r in lay.fmt.formulas.items() if k not in overrides}  # 表三 corner depends on formulas
-    while pending:
-        progressed = False
-        for key, rel in list(pending.items()):
-            if all(p in vals for p in rel.parts):
-                vals[key] = sum(vals[p] for p in rel.parts)
-                del pending[key]
-                progressed = True
-        if not progressed:  # pragma: no cover - a cycle would be a spec bug
-            raise ValueError(f"circular formulas: {sorted(pending)}")
+    for rel in lay.fmt.formula_order:  # 表三 corner depends on formulas
+        if rel.target not in overrides:
+            vals[rel.target] = sum(vals[p] for p in rel.parts)
     out: dict[tuple[str, str], object] = {}
     for key in lay.fmt.formulas:
         if key in overrides:

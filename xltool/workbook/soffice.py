@@ -15,6 +15,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from xltool.errors import XltoolError
+
 BATCH = 100
 
 _XCU = """<?xml version="1.0" encoding="UTF-8"?>
@@ -25,7 +27,7 @@ _XCU = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-class SofficeError(RuntimeError):
+class SofficeError(XltoolError):
     pass
 
 

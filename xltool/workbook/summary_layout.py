@@ -6,10 +6,7 @@ year's summary through these names, so they are declared once here.
 
 from __future__ import annotations
 
-import zipfile
-from pathlib import Path
-
-from xltool.workbook.layout import META_SHEET, TABLE_SHEETS
+from xltool.workbook.layout import TABLE_SHEETS
 
 SUMMARY_KIND = "summary"  # value of the "kind" row in the summary's META_SHEET (layout.META_SHEET)
 DETAIL_SHEET = "分单位明细"
@@ -36,36 +33,3 @@ NOTE_KEY = "note"  # last column: how the agency's file entered the totals
 SUMMARY_MAX_ROWS = 50_000
 SUMMARY_MAX_COLS = 1_000
 _WORKBOOK_XML_MAX = 1 << 20
-
-
-def summary_guard_limits():  # -> reader.guard.GuardLimits (imported lazily: no cycle)
-    """Guard limits sized for a district summary (20,000 agencies ≈ 13 MB on 分单位明细)."""
-    from xltool.read.guard import GuardLimits
-
-    return GuardLimits(
-        max_file_bytes=200 << 20,
-        max_member_bytes=400 << 20,
-        max_total_bytes=800 << 20,
-        max_cells=SUMMARY_MAX_ROWS * 500,
-        max_rows=SUMMARY_MAX_ROWS,
-        max_cols=SUMMARY_MAX_COLS,
-    )
-
-
-def is_summary_file(path: str | Path) -> bool:
-    """A district summary written by combine: its workbook.xml names the summary's sheets.
-
-    Only ``xl/workbook.xml`` is read (through zipfile, size-capped), never the sheets, so
-    this is safe on a file the reader's guard would refuse.
-    """
-    try:
-        with zipfile.ZipFile(path) as z:
-            info = z.getinfo("xl/workbook.xml")
-            if info.file_size > _WORKBOOK_XML_MAX:
-                return False
-            with z.open(info) as f:
-                text = f.read(_WORKBOOK_XML_MAX).decode("utf-8", "replace")
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
-        return False
-    names = (DETAIL_SHEET, META_SHEET, *SUMMARY_TABLE_SHEETS.values())
-    return all(f'name="{n}"' in text for n in names)

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xltool.workbook.layout import TABLE_SHEETS, layout_for
+from xltool.core.findings import SEVERITY_ZH
 from xltool.core.model import AgencyReport, Finding, Severity
 from xltool.spec import Format, get_format
-from xltool.rules.validate import SEVERITY_ZH
+from xltool.workbook.layout import TABLE_SHEETS, layout_for
 
 FEEDBACK_SHEET = "校验结果"
 HEADERS = ("代码", "级别", "位置", "行", "列", "应为", "实为", "说明")

@@ -14,24 +14,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format as XFormat
 from xlsxwriter.worksheet import Worksheet
 
 from xltool import __version__
+from xltool.core.combined import DISTRICT_NAME, CombineResult
+from xltool.core.findings import SEVERITY_ZH
+from xltool.core.model import Finding, Severity
+from xltool.spec import Style
+from xltool.spec.selections import headline_keys, outcome_groups, received_key
+from xltool.spec.types import CellDef
 from xltool.workbook import summary_layout as SL
 from xltool.workbook.fileio import atomic_path
 from xltool.workbook.layout import META_SHEET, TABLE_SHEETS, Layout, a1, col_letter, layout_for, parse_a1
-from xltool.core.model import Finding, Severity
-from xltool.spec import Style
-from xltool.spec.types import CellDef
 
-if TYPE_CHECKING:  # pragma: no cover
-    from xltool.pipeline.combine import CombineResult
-
-SEVERITY_ZH = {Severity.ERROR: "错误", Severity.WARNING: "警告"}
 TOP_N = 20  # agencies in the applications chart
 FINDING_COLUMNS = ("文件", "单位", "级别", "代码", "工作表", "单元格", "行", "列", "应为", "实为", "说明")
 STATUS_COLUMNS = ("序号", "单位", "统一社会信用代码", "报送状态", "计入汇总", "说明", "文件", "文件时间",
@@ -115,7 +114,6 @@ class _Detail:
         c = 2 + len(self.keys)
         self.yoy: list[tuple[str, int, int]] = []  # (key, column of 上年, column of 本年)
         if result.has_previous:
-            from xltool.pipeline.combine import headline_keys
 
             for k in headline_keys(result.fmt):
                 self.yoy.append((k, c, c + 1))
@@ -398,7 +396,6 @@ def _findings_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
     for j, h in enumerate(FINDING_COLUMNS):
         ws.write_string(0, j, h, st.title)
     r = 1
-    from xltool.pipeline.combine import DISTRICT_NAME
 
     for f in result.district_findings:
         _finding_row(ws, r, f, DISTRICT_NAME, DISTRICT_NAME)
@@ -416,7 +413,6 @@ def _findings_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
 def _chart_sheet(wb: xlsxwriter.Workbook, ws: Worksheet, result: CombineResult, lay: Layout,
                  det: _Detail, st: _Styles) -> None:
     """Applications received by agency (top 20) and how applications were handled district-wide."""
-    from xltool.pipeline.combine import outcome_groups, received_key
 
     fmt = result.fmt
     rk = received_key(fmt)

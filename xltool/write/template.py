@@ -8,19 +8,14 @@ The same writer makes FILLED workbooks (tests, samples, feedback copies): every 
 gets its correct cached value from ``layout.compute_cached``, so viewers that do not
 recalculate (and LibreOffice with default settings) show the right totals and texts.
 
->>> template_filename(2025, "环翠区科学技术局")
-'2025年_环翠区科学技术局_政府信息公开年报.xlsx'
->>> template_filename(2025, None)
-'2025年_政府信息公开年报模板.xlsx'
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +23,9 @@ from typing import Any
 
 import xlsxwriter
 
-from xltool import __version__
+from xltool.core.model import CellValue
+from xltool.core.names import RosterEntry, name_problem, normalize_name
+from xltool.spec import Format, Kind, Style, format_for_year
 from xltool.workbook.fileio import add_structure_protection, atomic_path, legacy_password_hash
 from xltool.workbook.layout import (
     CHECK_BAD,
@@ -48,13 +45,18 @@ from xltool.workbook.layout import (
     layout_for,
     parse_a1,
 )
-from xltool.core.model import CellValue
-from xltool.read.roster import RosterEntry, name_problem, normalize_name
-from xltool.spec import Format, Kind, Style, format_for_year
+from xltool.workbook.meta import (
+    MAX_TEXT,
+    META_MAP_HEADER,
+    TemplateError,
+    format_label,
+    meta_fields,
+    meta_map,
+    template_filename,
+    template_id_for,
+)
 
 DEFAULT_PASSWORD = "zwgk"  # 政务公开: prevents accidental edits only; it is not a secret
-TEMPLATE_KIND = "template"  # value of the "kind" row of META_SHEET in our templates
-META_VERSION = "1"
 FONT = "宋体"
 FONT_CHARSET = 134  # GB2312: Excel then picks the Chinese face of the font
 INPUT_FILL = "#FFF2CC"  # light yellow: the only cells a clerk may type in
@@ -62,7 +64,6 @@ CALC_FILL = "#EDEDED"  # light grey: computed by a formula
 HIGHLIGHT_FILL = "#F4B084"  # orange: a cell commented on in a feedback copy
 BAD_FILL, BAD_FONT = "#FFC7CE", "#9C0006"  # Excel's own "light red fill with dark red text"
 GOOD_FILL, GOOD_FONT = "#C6EFCE", "#006100"
-MAX_TEXT = 32767  # Excel's cell limit
 
 PROTECT_OPTIONS = {
     "select_locked_cells": True,
@@ -71,50 +72,12 @@ PROTECT_OPTIONS = {
     "format_rows": True,
 }
 
-# meta sheet: first block key | value, then a "role" header row and one row per mapped cell
-META_MAP_HEADER = ("role", "key", "sheet", "cell", "detail")
-ROLE_INPUT, ROLE_FORMULA, ROLE_CHECK, ROLE_STATUS, ROLE_INFO, ROLE_TEXT = (
-    "input",
-    "formula",
-    "check",
-    "status",
-    "info",
-    "text",
-)
-
 _LINE_PT = 14.5  # one line of 11pt 宋体
 _NARRATIVE_HEIGHT = {"sec1": 330.0}
 _NARRATIVE_DEFAULT_HEIGHT = 200.0
 
 
-class TemplateError(ValueError):
-    """A template request that cannot be carried out; the message (Chinese) says why."""
-
-
 # --- names and ids ----------------------------------------------------------------------
-
-
-def template_filename(year: int, agency: str | None) -> str:
-    """Windows-safe file name of a template (raises TemplateError for unusable names)."""
-    if agency is None:
-        return f"{year}年_政府信息公开年报模板.xlsx"
-    name = agency.strip()
-    why = name_problem(name)
-    if why:
-        raise TemplateError(f"单位名称“{agency}”{why}，无法用作文件名，请修改名称。")
-    return f"{year}年_{name}_政府信息公开年报.xlsx"
-
-
-def template_id_for(fmt: Format, year: int, agency: str | None) -> str:
-    """Deterministic id of a template: same format, year, agency and layout → same id."""
-    lay = layout_for(fmt)
-    src = f"{fmt.id}|{year}|{normalize_name(agency or '')}|{lay.fingerprint()}"
-    return f"{year}-{fmt.id}-{hashlib.sha256(src.encode('utf-8')).hexdigest()[:12]}"
-
-
-def format_label(fmt: Format) -> str:
-    """What the locked 报告格式 field shows; starts with the format id (e.g. '2021')."""
-    return f"{fmt.id}版（{fmt.document}）"
 
 
 def resolve_format(year: int, fmt: Format | str | int | None) -> Format:
@@ -122,89 +85,6 @@ def resolve_format(year: int, fmt: Format | str | int | None) -> Format:
     if isinstance(fmt, Format):
         return format_for_year(year, fmt.id)
     return format_for_year(year, fmt)
-
-
-# --- the metadata sheet ---------------------------------------------------------------
-
-
-@dataclass
-class TemplateMeta:
-    """Parsed META_SHEET: scalar fields plus the cell map (see docs/dev-notes/template.md)."""
-
-    fields: dict[str, str] = field(default_factory=dict)
-    cells: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # role, key, sheet, A1, detail
-
-    def addresses(self, role: str) -> dict[str, tuple[str, str]]:
-        return {k: (s, c) for r, k, s, c, _ in self.cells if r == role}
-
-
-def parse_meta(rows: Iterable[Sequence[object]]) -> TemplateMeta:
-    """Parse META_SHEET rows (from openpyxl ``values_only`` or python-calamine ``to_python``)."""
-    meta = TemplateMeta()
-    in_map = False
-    for row in rows:
-        cells = [
-            "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-            for v in row
-        ]
-        if not cells or not cells[0].strip():
-            continue
-        if cells[0] == META_MAP_HEADER[0]:
-            in_map = True
-            continue
-        if in_map:
-            cells += [""] * (5 - len(cells))
-            meta.cells.append((cells[0], cells[1], cells[2], cells[3], cells[4]))
-        elif cells[0] != "key":
-            meta.fields[cells[0]] = cells[1] if len(cells) > 1 else ""
-    return meta
-
-
-def _meta_fields(
-    fmt: Format,
-    year: int,
-    agency: str | None,
-    credit_code: str | None,
-    contact: str | None,
-    template_id: str,
-    created: datetime,
-) -> list[tuple[str, str]]:
-    return [
-        ("kind", TEMPLATE_KIND),
-        ("tool", "xltool"),
-        ("tool_version", __version__),
-        ("meta_version", META_VERSION),
-        ("format", fmt.id),
-        ("format_document", fmt.document),
-        ("year", str(year)),
-        ("agency", agency or ""),
-        ("credit_code", credit_code or ""),
-        ("contact", contact or ""),
-        ("template_id", template_id),
-        ("created", created.isoformat(timespec="seconds")),
-        ("fingerprint", layout_for(fmt).fingerprint()),
-    ]
-
-
-def _meta_map(lay: Layout, locked_info: set[str]) -> list[tuple[str, str, str, str, str]]:
-    fmt = lay.fmt
-    rows: list[tuple[str, str, str, str, str]] = []
-    for key in fmt.cells:
-        sheet, addr = lay.address[key]
-        if key in fmt.formulas:
-            rows.append((ROLE_FORMULA, key, sheet, addr, lay.sheet_of_key(key).formulas[addr].text))
-        else:
-            rows.append((ROLE_INPUT, key, sheet, addr, fmt.cells[key].kind.value))
-    for sec, sh in lay.sheets.items():
-        for c in sh.checks:
-            rows.append((ROLE_CHECK, f"check.{sec}.{c.relation.column}", sh.name, c.addr, c.text))
-        if sh.status:
-            rows.append((ROLE_STATUS, f"status.{sec}", sh.name, sh.status.addr, sh.status.text))
-    for key, (sheet, addr) in lay.info_address.items():
-        rows.append((ROLE_INFO, key, sheet, addr, "locked" if key in locked_info else "input"))
-    for key, (sheet, addr) in lay.text_address.items():
-        rows.append((ROLE_TEXT, key, sheet, addr, ""))
-    return rows
 
 
 # --- styles -----------------------------------------------------------------------------
@@ -888,9 +768,9 @@ def write_workbook(
         },
         TEXT_SHEET: _text_plan(lay, fmt, narrative),
     }
-    fields = dict(_meta_fields(fmt, year, agency, credit_code, contact, template_id, created))
+    fields = dict(meta_fields(fmt, year, agency, credit_code, contact, template_id, created))
     fields.update(meta_extra or {})
-    plans[META_SHEET] = _meta_plan(list(fields.items()), _meta_map(lay, locked))
+    plans[META_SHEET] = _meta_plan(list(fields.items()), meta_map(lay, locked))
 
     header = f"&L{_header_text(agency or '')}&R{year}年度"
     for name, plan in plans.items():

@@ -11,20 +11,18 @@ and the format were found is stated in the result.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from xltool.core.model import BLANK, CellValue
 from xltool.core.labels import norm_label
-from xltool.spec import FORMATS, Format, SpecError, check_year
+from xltool.core.model import BLANK, CellValue
 from xltool.read.importer.document import Document, DocumentError, Para, Row, load
 from xltool.read.importer.tables import Detection, Issue, detect, short
+from xltool.spec import FORMATS, Format, SpecError
 
 SOURCE_KIND_ZH = {"text": "文本", "html": "网页", "docx": "Word 文档"}
 
@@ -401,44 +399,6 @@ def _n(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.6f}".rstrip("0").rstrip(".")
 
 
-def output_name(res: ImportResult) -> str:
-    from xltool.write.template import template_filename
-
-    return template_filename(res.year.value, res.agency.value)
-
-
-def write_result(res: ImportResult, out_dir: str | Path, *, overwrite: bool = False,
-                 created: datetime | None = None) -> Path:
-    """The imported report as a filled template workbook (``write_workbook``), atomically."""
-    from xltool.workbook.layout import layout_for
-    from xltool.write.template import MAX_TEXT, write_workbook
-
-    fmt = res.fmt
-    if fmt is None or res.year.value is None:
-        raise ValueError("nothing to write")
-    check_year(res.year.value)
-    inputs, overrides, key_notes = split_totals(res)
-    lay = layout_for(fmt)
-    notes = {lay.address[k]: text for k, text in key_notes.items()}
-    narrative = {k: t[:MAX_TEXT] for k, t in res.narrative.items() if k in lay.text_address}
-    src = Path(res.path).name
-    prefill = {
-        "info.agency": f"导入自 {src}：单位名称{res.agency.how}。",
-        "info.year": f"导入自 {src}：年度{res.year.how}。",
-        "info.format": f"导入自 {src}：{res.format.how}。",
-    }
-    for sec, text in res.narrative.items():
-        if len(text) > MAX_TEXT and sec in lay.text_address:
-            notes[lay.text_address[sec]] = f"原文超过 {MAX_TEXT} 字，已截断。"
-    info = {"phone": res.phone} if res.phone else None
-    target = Path(out_dir) / output_name(res)
-    return write_workbook(
-        target, fmt, res.year.value, agency=res.agency.value, values=inputs, overrides=overrides,
-        narrative=narrative, notes=notes, prefill_notes=prefill, info=info, overwrite=overwrite,
-        created=created, meta_extra={"source": "import", "source_file": src},
-    )
-
-
 def to_json(res: ImportResult, output: str | None = None) -> dict[str, Any]:
     fmt = res.fmt
     cells = fmt.cells if fmt else {}
@@ -466,27 +426,12 @@ def to_json(res: ImportResult, output: str | None = None) -> dict[str, Any]:
     }
 
 
-def dump_json(items: list[dict[str, Any]], path: str | Path) -> Path:
-    from xltool.workbook.fileio import atomic_path
-
-    p = Path(path)
-    with atomic_path(p, overwrite=True) as tmp:
-        tmp.write_text(json.dumps({"imports": items}, ensure_ascii=False, indent=2), encoding="utf-8")
-        from xltool.write.render.model import readable
-
-        readable(tmp)
-    return p
-
-
 __all__ = [
     "Found",
     "ImportResult",
     "SpecError",
-    "dump_json",
     "import_document",
     "import_file",
-    "output_name",
     "split_totals",
     "to_json",
-    "write_result",
 ]

@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from xltool.errors import XltoolError
+
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a published report page or document is far smaller
 MAX_DOCX_MEMBER = 50 * 1024 * 1024
 MAX_DOCX_TOTAL = 100 * 1024 * 1024
 MAX_DOCX_RATIO = 200.0
 
 
-class DocumentError(ValueError):
+class DocumentError(XltoolError):
     """The file cannot be read as a report (message in Chinese)."""
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from xltool.core.model import CellValue
 from xltool.core.labels import label_key, match_score, norm_label
+from xltool.core.model import CellValue
+from xltool.read.importer.document import Row
 from xltool.read.values import parse_text
 from xltool.spec import FORMATS, Format, Style, Table
-from xltool.read.importer.document import Row
 
 _ROW_GAP = 4  # unknown rows tolerated between two rows of one table
 _HEADER_BAND = 8  # rows searched above section 三's first data row for its header

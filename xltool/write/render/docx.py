@@ -18,8 +18,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import _Cell
 
-from xltool.workbook.fileio import atomic_path
-from xltool.write.render.model import RenderDoc, TCell, TTable, readable
+from xltool.workbook.fileio import atomic_path, readable
+from xltool.write.render.model import RenderDoc, TCell, TTable
 
 BODY_FONT = "仿宋"
 TABLE_FONT = "宋体"

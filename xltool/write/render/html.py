@@ -10,8 +10,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from xltool.workbook.fileio import atomic_path
-from xltool.write.render.model import RenderDoc, TCell, TTable, readable
+from xltool.workbook.fileio import atomic_path, readable
+from xltool.write.render.model import RenderDoc, TCell, TTable
 
 CSS = """
 @page { size: A4; margin: 25mm 20mm 22mm 20mm; }

@@ -9,13 +9,11 @@ our own additions are left out: the sheet headings (they become section headings
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from xltool.workbook.layout import CHECK_ROW_LABEL, STATUS_LABEL, Layout, parse_a1
 from xltool.spec import Format, Style
+from xltool.workbook.layout import CHECK_ROW_LABEL, STATUS_LABEL, Layout, parse_a1
 
 
 @dataclass
@@ -134,9 +132,3 @@ def build_document(
     return RenderDoc(title, sections, list(notice or []), kind, year, fmt.id)
 
 
-def readable(path: Path) -> None:
-    """Give a written file the usual permissions (the temp file of ``atomic_path`` is 0600;
-    a published page must be readable by the web server)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)

@@ -1,0 +1,205 @@
+"""What combine decided, as a typed model: every file's outcome, the per-agency table and
+the district totals. The summary writer takes this object; it never calls combine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xltool import __version__
+from xltool.core.model import AgencyReport, CellValue, Finding, ReportMeta, Severity
+from xltool.spec import Format
+
+DISTRICT_NAME = "全区合计"  # the agency name of the district totals in findings
+
+
+class Disposition(str, Enum):
+    """What became of one file (the 报送状态 column of 报送情况)."""
+
+    OK = "已报送·通过"
+    INVALID = "已报送·有错误"
+    SUPERSEDED = "重复报送（已被替代）"
+    UNKNOWN_AGENCY = "名单外单位"
+    UNREADABLE = "无法读取"
+    WRONG_YEAR = "年度不符"
+    NO_FORMAT = "无法识别格式"
+    WRONG_FORMAT = "格式不符"
+    SUMMARY = "汇总表（非单位报表）"
+
+
+MISSING = "未报送"  # a roster agency without any file
+
+
+@dataclass
+class Submission:
+    """One checked file, as combine needs it (made from check's per-file record)."""
+
+    path: Path
+    status: str  # ok | invalid | unreadable
+    report: AgencyReport | None = None
+    findings: list[Finding] = field(default_factory=list)
+    sha256: str | None = None
+    mtime: float | None = None  # seconds since the epoch
+    fill_time: datetime | None = None  # when the agency filled our template, if known
+    is_template: bool = False
+    error: str | None = None  # why the file could not be read (Chinese), when unreadable
+    record: dict[str, Any] | None = None  # check's JSON record of the file, if it has one
+
+    @property
+    def meta(self) -> ReportMeta:
+        return self.report.meta if self.report is not None else ReportMeta()
+
+    @property
+    def n_errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == Severity.ERROR)
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == Severity.WARNING)
+
+
+@dataclass
+class FileOutcome:
+    """A submission and the decision about it."""
+
+    sub: Submission
+    disposition: Disposition
+    included: bool
+    reason: str = ""  # Chinese: why excluded / how included
+    roster_name: str | None = None  # the roster entry it was matched to
+    superseded_by: Path | None = None
+
+    @property
+    def agency(self) -> str:
+        if self.sub.report is None:
+            return f"（无法读取：{self.sub.path.name}）"
+        return self.roster_name or (self.sub.meta.agency or "").strip() or f"（未填单位名称：{self.sub.path.name}）"
+
+    @property
+    def credit_code(self) -> str:
+        return (self.sub.meta.credit_code or "").strip()
+
+    @property
+    def version(self) -> str:
+        m = self.sub.meta
+        parts = [p for p in (m.template_id, f"xltool {m.tool_version}" if m.tool_version else None) if p]
+        return "；".join(parts) if parts else ("本工具模板" if self.sub.is_template else "非本工具模板")
+
+    @property
+    def file_time(self) -> datetime | None:
+        return datetime.fromtimestamp(self.sub.mtime) if self.sub.mtime is not None else None
+
+
+@dataclass
+class RosterRow:
+    """One line of 报送情况 for a roster agency (or a file without roster)."""
+
+    name: str
+    credit_code: str
+    status: str
+    outcome: FileOutcome | None
+
+
+@dataclass
+class CombineResult:
+    fmt: Format
+    year: int
+    year_note: str
+    outcomes: list[FileOutcome]  # every file, in input order
+    rows: list[FileOutcome]  # included files, one per agency, in 分单位明细 order
+    table: pd.DataFrame  # rows = agencies (index: name), columns = spec keys; NaN = not filled
+    raw_text: dict[tuple[int, str], str]  # (row index, key) → text that was not a number
+    totals: dict[str, int | float]
+    unfilled: dict[str, list[int]]  # key → row indices of agencies that did not fill it
+    district_findings: list[Finding]  # rules re-run on the totals, and the unfilled warnings
+    roster_rows: list[RosterRow]
+    missing: list[str]  # roster agencies without any file
+    previous: dict[int, dict[str, float]] = field(default_factory=dict)  # row index → last year's headline
+    has_previous: bool = False
+    has_roster: bool = False
+    include_invalid: bool = False
+    roster_path: Path | None = None
+    district: str | None = None  # 本级政府 name, for titles (render reads it from the meta sheet)
+    previous_paths: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # Chinese lines for 说明
+    created: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    output: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def excluded(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if not o.included]
+
+    @property
+    def exit_code(self) -> int:
+        """0: every file counted and passed, nobody missing; 1: written, but something to look at."""
+        bad = self.excluded or self.missing or any(o.disposition is Disposition.INVALID for o in self.rows)
+        return 1 if bad else 0
+
+    def district_report(self) -> AgencyReport:
+        return district_report(self.fmt, self.year, self.totals)
+
+    def to_json(self) -> dict[str, Any]:
+        """Per-file records (check's contract plus the combine decision) and a summary section."""
+        files = []
+        for o in self.outcomes:
+            rec = dict(o.sub.record) if o.sub.record else _file_record(o.sub)
+            rec["combine"] = {
+                "status": o.disposition.value,
+                "included": o.included,
+                "reason": o.reason,
+                "agency": o.agency,
+                "superseded_by": str(o.superseded_by) if o.superseded_by else None,
+            }
+            files.append(rec)
+        return {
+            "files": files,
+            "summary": {
+                "output": str(self.output) if self.output else None,
+                "year": self.year,
+                "year_note": self.year_note,
+                "format": self.fmt.id,
+                "tool_version": __version__,
+                "created": self.created.isoformat(),
+                "n_files": len(self.outcomes),
+                "n_agencies": len(self.rows),
+                "n_excluded": len(self.excluded),
+                "include_invalid": self.include_invalid,
+                "included": [{"agency": o.agency, "path": str(o.sub.path), "status": o.disposition.value}
+                             for o in self.rows],
+                "excluded": [{"path": str(o.sub.path), "status": o.disposition.value, "reason": o.reason}
+                             for o in self.excluded],
+                "missing": list(self.missing),
+                "roster": [{"agency": r.name, "status": r.status,
+                            "path": str(r.outcome.sub.path) if r.outcome else None} for r in self.roster_rows],
+                "totals": dict(self.totals),
+                "district_findings": [f.model_dump(mode="json") for f in self.district_findings],
+                "notes": list(self.notes),
+                "exit_code": self.exit_code,
+            },
+        }
+
+
+def _file_record(sub: Submission) -> dict[str, Any]:
+    m = sub.meta
+    return {
+        "path": str(sub.path),
+        "agency": m.agency,
+        "year": m.year,
+        "format": m.format,
+        "status": sub.status,
+        "sha256": sub.sha256,
+        "errors": sub.n_errors,
+        "warnings": sub.n_warnings,
+        "findings": [f.model_dump(mode="json") for f in sub.findings],
+    }
+
+
+def district_report(fmt: Format, year: int, totals: dict[str, int | float]) -> AgencyReport:
+    values = {k: CellValue.of(v) for k, v in totals.items()}
+    return AgencyReport(meta=ReportMeta(agency=DISTRICT_NAME, year=year, format=fmt.id), values=values)

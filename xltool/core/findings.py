@@ -1,0 +1,153 @@
+"""The finding registry: every code xltool reports, declared once (as frictionless-py does).
+
+A code has a severity, a source (the stage that reports it), and a meaning in Chinese for
+the README catalogue, the feedback copy and the CLI. The codes of the spec's table rules are
+derived from the spec itself, so a new rule in the spec is a new code here with no typing.
+
+>>> REGISTRY["T3_BALANCE"].severity.value, REGISTRY["FILE_ENCRYPTED"].source
+('error', '读取')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xltool.core.model import Severity
+from xltool.spec import FORMATS, TABLE_SHEETS
+from xltool.spec.types import AtLeast, Balance, CarryOver, ColumnTotal, RowTotal, StockChange
+
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
+SEVERITY_ZH = {ERROR: "错误", WARNING: "警告"}
+
+CHECK = "校验"  # validation rules
+READ = "读取"  # the reader and the guard
+ROSTER = "名单"  # the roster pass
+COMBINE = "汇总"  # consolidation
+
+# An amount of at least this many 万元 for one agency most likely was typed in 元 (§6.2 item 12).
+MONEY_WAN_YUAN_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class Code:
+    """One finding code: how serious it is, who reports it, and what it means (Chinese)."""
+
+    code: str
+    severity: Severity
+    meaning: str
+    source: str = CHECK
+
+
+_DECLARED: tuple[Code, ...] = (
+    Code("NOT_NUMBER", ERROR, "应填数字的单元格里是文字，无法作为数字统计"),
+    Code("NEGATIVE", ERROR, "件数或金额为负数（只有“本年增/减”可以为负）"),
+    Code("NOT_INTEGER", ERROR, "件数不是整数"),
+    Code("MISSING_MARKER", WARNING, "用“/”“无”“-”等符号代替数字：视为未填写，不按 0 计；没有发生的事项请填 0"),
+    Code("BLANK", WARNING, "应填数字的单元格为空：视为未填写，不按 0 计；没有发生的事项请填 0"),
+    Code("TOTAL_MISSING", WARNING, "总计未填写（只有各分项时按分项核对，不作为错误）"),
+    Code("TEXT_NUMBER", WARNING, "数字以文本形式保存，或使用了全角数字、千位分隔符等，已按数字读取"),
+    Code("UNIT_CONVERTED", WARNING, "金额带有单位（如“元”），已换算为万元"),
+    Code("MONEY_MAGNITUDE", WARNING, f"金额不小于 {MONEY_WAN_YUAN_LIMIT} 万元，可能误按“元”填写"),
+    Code("TOTAL_OVERWRITTEN", ERROR, "合计单元格的公式被手工数字覆盖"),
+    Code("FORMULA_CHANGED", ERROR, "公式被改动（合计、勾稽校验或校验状态单元格）"),
+    Code("FORMULA_ERROR", ERROR, "合计单元格显示错误值（如 #DIV/0!、#REF!、#VALUE!）"),
+    Code("NO_CACHE", WARNING, "文件由不计算公式的软件保存，合计没有计算结果；本工具已按填报数字重新计算"),
+    Code("STALE_TOTAL", WARNING, "合计单元格显示的结果与填报数字不符（未重新计算）；本工具已按填报数字重新计算"),
+    Code("NOT_ON_ROSTER", WARNING, "单位不在报送名单中", ROSTER),
+    Code("DUPLICATE_AGENCY", WARNING, "同一单位报送了多个文件", ROSTER),
+    Code("COMBINE_UNFILLED", WARNING, "全区合计中有单位此项未填写（空白或“/”），按 0 计入，请核实", COMBINE),
+    # the file cannot be read at all (status "unreadable"); the guard's reasons
+    Code("FILE_EMPTY", ERROR, "文件为空（0 字节）", READ),
+    Code("FILE_TRUNCATED", ERROR, "文件不完整或已损坏（传输中断）", READ),
+    Code("FILE_NOT_WORKBOOK", ERROR, "不是 Excel 工作簿", READ),
+    Code("FILE_CSV", ERROR, "CSV/文本文件改了扩展名", READ),
+    Code("FILE_TEXT", ERROR, "纯文本文件改了扩展名", READ),
+    Code("FILE_HTML", ERROR, "网页（HTML）文件改了扩展名", READ),
+    Code("FILE_XML2003", ERROR, "Excel 2003 XML 表格，需另存为 .xlsx", READ),
+    Code("FILE_ENCRYPTED", ERROR, "文件设置了打开密码", READ),
+    Code("FILE_WPS_ET", ERROR, "WPS 表格专用格式（.et），需另存为 .xlsx", READ),
+    Code("FILE_OLE_UNKNOWN", ERROR, "OLE2 文件但不是 Excel 工作簿（如 WPS .et、Word .doc 改了扩展名）", READ),
+    Code("FILE_XLSB", ERROR, "Excel 二进制工作簿（.xlsb），需另存为 .xlsx", READ),
+    Code("FILE_ODS", ERROR, "OpenDocument 表格（.ods），需另存为 .xlsx", READ),
+    Code("FILE_TOO_LARGE", ERROR, "文件或其解压后大小超过上限", READ),
+    Code("FILE_TOO_LARGE_PART", ERROR, "文件内部部件过大", READ),
+    Code("FILE_TOO_MANY_PARTS", ERROR, "文件内部部件数量异常", READ),
+    Code("FILE_ZIP_BOMB", ERROR, "压缩比异常（疑似压缩炸弹），拒绝读取", READ),
+    Code("FILE_CORRUPT", ERROR, "文件内部部件损坏（校验和不符或目录与内容不符）", READ),
+    Code("FILE_XML_ENCODING", ERROR, "文件内部使用了不支持的编码", READ),
+    Code("FILE_XML_DTD", ERROR, "文件含 DTD/实体声明（疑似恶意构造），拒绝读取", READ),
+    Code("FILE_TOO_MANY_CELLS", ERROR, "单元格数量超过上限", READ),
+    Code("FILE_EXTENT", ERROR, "工作表使用范围异常（远处单元格有内容）", READ),
+    Code("FILE_IO", ERROR, "文件无法打开", READ),
+    Code("FILE_PARSE_ERROR", ERROR, "文件已损坏，表格程序无法解析", READ),
+    Code("FILE_CRASHED", ERROR, "读取该文件时读取进程异常终止（疑似恶意或损坏的文件）", READ),
+    Code("FILE_TIMEOUT", ERROR, "读取超时", READ),
+    Code("FILE_MEMORY", ERROR, "读取时超出内存上限", READ),
+    # read, with problems
+    Code("NOT_TEMPLATE", WARNING, "文件不是本工具生成的模板，已按表格标签定位读取", READ),
+    Code("NO_TABLES", ERROR, "文件中找不到年报表格", READ),
+    Code("TABLE_NOT_FOUND", ERROR, "找不到某张表格（或其部分行列）", READ),
+    Code("FORMAT_CONFLICT", ERROR, "各表格使用的报告格式（2019/2021 版）不一致", READ),
+    Code("FORMAT_MISMATCH", ERROR, "报告格式与要求的格式不符", READ),
+    Code("YEAR_MISMATCH", ERROR, "报告年度与要求的年度不符", READ),
+    Code("AGENCY_MISMATCH", ERROR, "单位名称与要求的单位不符", READ),
+    Code("EXTRA_ROWS", WARNING, "表格中有官方格式以外的行，已单独保留、不计入汇总", READ),
+    Code("LEGACY_XLS", WARNING, "旧版 .xls 文件，无法检查公式和保护", READ),
+    Code("HAS_MACROS", WARNING, "文件含宏（未运行）", READ),
+    # our template, tampered with
+    Code("META_INVALID", WARNING, "模板元数据工作表无法识别，已按非模板读取", READ),
+    Code("META_MISMATCH", ERROR, "模板元数据与“基本信息”内容不一致", READ),
+    Code("TEMPLATE_OUTDATED", WARNING, "模板由其他版本的工具生成，已按表格标签定位读取", READ),
+    Code("SHEET_MISSING", ERROR, "模板中的工作表被删除", READ),
+    Code("SHEET_RENAMED", ERROR, "模板中的工作表被改名", READ),
+    Code("SHEET_UNPROTECTED", ERROR, "工作表保护被取消", READ),
+    Code("STRUCTURE_UNPROTECTED", WARNING, "工作簿结构保护被取消（LibreOffice 保存时也会去掉）", READ),
+    Code("LAYOUT_SHIFTED", ERROR, "表格被插入或删除了行/列（标签移位）", READ),
+    Code("LABEL_CHANGED", ERROR, "表格标签文字被修改", READ),
+    Code("FORMULA_REPLACED", ERROR, "公式被手工填写的数值覆盖", READ),
+    Code("CELL_UNLOCKED", WARNING, "原本锁定的单元格被解除锁定", READ),
+    Code("INPUT_LOCKED", WARNING, "原本可填写的单元格被锁定", READ),
+    Code("MERGE_CHANGED", WARNING, "合并单元格被改动", READ),
+)
+
+
+def _spec_codes() -> list[Code]:
+    """Codes and meanings of the spec's table rules (both formats), in declaration order.
+
+    Official relations are errors; heuristics (§6.2) and cross-year checks are warnings.
+    """
+    out: dict[str, Code] = {}
+    for fmt in FORMATS.values():
+        for t in fmt.tables:
+            for rule in t.rules:
+                sev = ERROR if isinstance(rule, (ColumnTotal, RowTotal, Balance)) else WARNING
+                assert isinstance(rule, (ColumnTotal, RowTotal, Balance, AtLeast, CarryOver, StockChange))
+                note = "（跨年度核对，提供上年数据时进行；非官方强制关系）" if isinstance(rule, CarryOver) else ""
+                prefix = "" if isinstance(rule, StockChange) else f"{TABLE_SHEETS[t.section][1]}："
+                out.setdefault(rule.code, Code(rule.code, sev, f"{prefix}{rule.description}{note}"))
+    return list(out.values())
+
+
+def _build() -> dict[str, Code]:
+    reg: dict[str, Code] = {}
+    for c in [*_spec_codes(), *_DECLARED]:
+        if c.code in reg:
+            raise ValueError(f"finding code declared twice: {c.code}")
+        reg[c.code] = c
+    return reg
+
+
+REGISTRY: dict[str, Code] = _build()
+
+
+def severity_of(code: str) -> Severity:
+    return REGISTRY[code].severity
+
+
+def catalogue_markdown() -> str:
+    """The registry as a Markdown table (代码 | 级别 | 来源 | 含义) for the README."""
+    lines = ["| 代码 | 级别 | 来源 | 含义 |", "|---|---|---|---|"]
+    for r in REGISTRY.values():
+        lines.append(f"| `{r.code}` | {SEVERITY_ZH[r.severity]} | {r.source} | {r.meaning} |")
+    return "\n".join(lines) + "\n"

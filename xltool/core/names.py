@@ -1,0 +1,68 @@
+"""Agency names: the one rule for matching them across files, and which names can be file names.
+
+Names become file names of the templates, so a name that Windows (or the OS's 255-byte
+limit) cannot store, or that hides its reading order with bidi controls, is refused before
+anything is written.
+
+>>> normalize_name(" 环翠区　科学技术局（科协） ")
+'环翠区科学技术局(科协)'
+>>> norm_code(" 11371002ma3c ")
+'11371002MA3C'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+WINDOWS_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+MAX_NAME_LEN = 100
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    name: str
+    credit_code: str | None = None
+    contact: str | None = None
+    row: int | None = field(default=None, compare=False)  # 1-based row in the roster file
+
+
+def normalize_name(s: str | None) -> str:
+    """NFKC and no whitespace anywhere: the key for matching agency names across files."""
+    return "".join(unicodedata.normalize("NFKC", s or "").split())
+
+
+def norm_code(code: str | None) -> str:
+    """A 统一社会信用代码 as compared: NFKC, no whitespace, upper case."""
+    return normalize_name(code).upper()
+
+
+def bad_filename_chars(name: str) -> list[str]:
+    """Characters of ``name`` that Windows does not allow in a file name."""
+    return sorted(set(WINDOWS_ILLEGAL.findall(name)))
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an agency name in a file name, in Chinese; None if it can."""
+    n = name.strip()
+    if not n:
+        return "单位名称为空"
+    bad = bad_filename_chars(n)
+    if bad:
+        shown = "、".join(_show_char(c) for c in bad)
+        return f"含有 Windows 文件名不允许的字符：{shown}"
+    if n.upper() in WINDOWS_RESERVED:
+        return "是 Windows 保留的设备名，不能用作文件名"
+    if n.endswith("."):
+        return "以“.”结尾，Windows 文件名不允许"
+    if len(n) > MAX_NAME_LEN:
+        return f"超过 {MAX_NAME_LEN} 个字符，文件名过长"
+    return None
+
+
+def _show_char(c: str) -> str:
+    if c.isprintable():
+        return f"“{c}”"
+    return f"控制字符 U+{ord(c):04X}"

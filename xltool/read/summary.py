@@ -1,0 +1,49 @@
+"""Recognising our district summaries among returned files, and the guard limits to read one."""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+from xltool.read.guard import GuardLimits
+from xltool.workbook.layout import META_SHEET
+from xltool.workbook.summary_layout import (
+    DETAIL_SHEET,
+    SUMMARY_MAX_COLS,
+    SUMMARY_MAX_ROWS,
+    SUMMARY_TABLE_SHEETS,
+)
+
+_WORKBOOK_XML_MAX = 1 << 20
+
+
+def summary_guard_limits() -> GuardLimits:
+    """Guard limits sized for a district summary (20,000 agencies ≈ 13 MB on 分单位明细)."""
+    return GuardLimits(
+        max_file_bytes=200 << 20,
+        max_member_bytes=400 << 20,
+        max_total_bytes=800 << 20,
+        max_cells=SUMMARY_MAX_ROWS * 500,
+        max_rows=SUMMARY_MAX_ROWS,
+        max_cols=SUMMARY_MAX_COLS,
+    )
+
+
+def is_summary_file(path: str | Path) -> bool:
+    """A district summary written by combine: its workbook.xml names the summary's sheets.
+
+    Only ``xl/workbook.xml`` is read (through zipfile, size-capped), never the sheets, so
+    this is safe on a file the reader's guard would refuse.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("xl/workbook.xml")
+            if info.file_size > _WORKBOOK_XML_MAX:
+                return False
+            with z.open(info) as f:
+                text = f.read(_WORKBOOK_XML_MAX).decode("utf-8", "replace")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error):
+        return False
+    names = (DETAIL_SHEET, META_SHEET, *SUMMARY_TABLE_SHEETS.values())
+    return all(f'name="{n}"' in text for n in names)
