@@ -5,7 +5,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint templates catalogue bench clean
+.PHONY: demo test lint templates catalogue bench bundle clean
 
 $(BIN)/xltool: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,12 @@ catalogue: $(BIN)/xltool
 
 bench: $(BIN)/xltool
 	$(BIN)/python bench/bench_check.py
+
+# Offline install for Windows: dist/xltool-<version>-windows-offline.zip (xltool's wheel, win_amd64
+# wheels of every dependency for Python 3.10-3.13, 安装.bat). Needs the package index; downloads are
+# kept in build/bundle-cache.
+bundle: $(BIN)/xltool
+	$(BIN)/python packaging/bundle.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from xltool.cli import UsageError
+from xltool.spec import FORMATS
 
 DESCRIPTION = """导入已公开发布的政府信息公开工作年度报告（网页另存的 .html、Word 文档 .docx，
 或从网页/文档复制出的文本 .txt），按表格标签找到表二、表三、表四的数字和“一、五、六”部分的文字，
@@ -30,7 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("--json", metavar="文件", help="把导入结果另存为 JSON（UTF-8）；“-” 表示输出到屏幕")
     p.add_argument("--agency", metavar="单位名称", help="指定单位名称（只能用于一个文件）")
     p.add_argument("--year", type=int, metavar="年度", help="指定报告年度")
-    p.add_argument("--format", choices=["2019", "2021"], help="指定报告格式（默认按表格标签判断）")
+    p.add_argument("--format", choices=list(FORMATS), help="指定报告格式（默认按表格标签判断）")
     p.add_argument("--force", action="store_true", help="输出的工作簿已存在时覆盖")
     p.set_defaults(func=run)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from xltool.cli import UsageError
 from xltool.pipeline.previous import PreviousData, PreviousError, load_previous
 from xltool.read.roster import RosterEntry, RosterError, normalize_name, read_roster
-from xltool.spec import FORMATS, Format, SpecError
+from xltool.spec import CURRENT, FORMATS, Format, SpecError
 from xltool.write.template import (
     DEFAULT_PASSWORD,
     TemplateError,
@@ -22,6 +22,13 @@ from xltool.write.template import (
     resolve_format,
     write_templates,
 )
+
+
+def _carry_text() -> str:
+    """Which rows ``--previous`` prefills, in the current format's own labels."""
+    fmt = CURRENT
+    this, prev, _rule = fmt.carry_over[0]
+    return f"“{fmt.cells[this].row.label}”（取上年“{fmt.cells[prev].row.label}”）"
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -77,8 +84,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="上年数据",
-        help="上年汇总表（xltool combine 生成）或上年各单位报表（文件或文件夹）：据此预填各单位的"
-        "“二、上年结转政府信息公开申请数量”（取上年“四、结转下年度继续办理”），可修改",
+        help=f"上年汇总表（xltool combine 生成）或上年各单位报表（文件或文件夹）：据此预填各单位的{_carry_text()}，可修改",
     )
 
 

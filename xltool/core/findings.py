@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xltool.core.model import Severity
-from xltool.spec import FORMATS, TABLE_SHEETS
+from xltool.spec import AMOUNT_UNIT, FORMATS, TABLE_SHEETS
 from xltool.spec.types import AtLeast, Balance, CarryOver, ColumnTotal, RowTotal, StockChange
 
 ERROR = Severity.ERROR
@@ -47,8 +47,8 @@ _DECLARED: tuple[Code, ...] = (
     Code("BLANK", WARNING, "应填数字的单元格为空：视为未填写，不按 0 计；没有发生的事项请填 0"),
     Code("TOTAL_MISSING", WARNING, "总计未填写（只有各分项时按分项核对，不作为错误）"),
     Code("TEXT_NUMBER", WARNING, "数字以文本形式保存，或使用了全角数字、千位分隔符等，已按数字读取"),
-    Code("UNIT_CONVERTED", WARNING, "金额带有单位（如“元”），已换算为万元"),
-    Code("MONEY_MAGNITUDE", WARNING, f"金额不小于 {MONEY_WAN_YUAN_LIMIT} 万元，可能误按“元”填写"),
+    Code("UNIT_CONVERTED", WARNING, f"金额带有单位（如“元”），已换算为{AMOUNT_UNIT}"),
+    Code("MONEY_MAGNITUDE", WARNING, f"金额不小于 {MONEY_WAN_YUAN_LIMIT} {AMOUNT_UNIT}，可能误按“元”填写"),
     Code("TOTAL_OVERWRITTEN", ERROR, "合计单元格的公式被手工数字覆盖"),
     Code("FORMULA_CHANGED", ERROR, "公式被改动（合计、勾稽校验或校验状态单元格）"),
     Code("FORMULA_ERROR", ERROR, "合计单元格显示错误值（如 #DIV/0!、#REF!、#VALUE!）"),

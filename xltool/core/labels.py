@@ -30,6 +30,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from xltool.spec import LABEL_ALIASES
+
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans("", "", "\"'“”‘’「」『』〝〞")
 # after NFKC: "1、" / "1．" / "1 ." all become "1."
@@ -37,13 +39,8 @@ _NUM_SEP = re.compile(r"(?<![\d.])(\d{1,2})[、.](?=\D)")
 _ENUM = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.]|\((?:[一二三四五六七八九十]{1,3}|\d{1,2})\)|\d{1,2}\.)")
 _TRAILING_PAREN = re.compile(r"^(.+?)\([^()]*\)$")
 
-# Column/row label aliases seen in the wild (official-format.md §7 item 13): alias key → official key.
-ALIASES: dict[str, str] = {
-    "合计": "总计",
-    "办理结果总计": "总计",
-    "本年度办理结果总计": "总计",
-    "其他组织": "其他",
-}
+# Column/row label aliases seen in the wild (official-format.md §7 item 13), declared in the spec.
+ALIASES: dict[str, str] = LABEL_ALIASES
 
 
 @lru_cache(maxsize=8192)
@@ -70,12 +67,6 @@ def label_key(text: str) -> str:
     return core
 
 
-def strip_numbering(text: str) -> str:
-    """Normalised label without its leading ``一、``/``（一）``/``1.`` numbering."""
-    t = norm_label(text)
-    return _ENUM.sub("", t, count=1) or t
-
-
 def match_score(cell: str, label: str) -> int:
     """How well a cell's text names an official label: 4 exact … 1 loose, 0 no match.
 
@@ -99,16 +90,3 @@ def match_score(cell: str, label: str) -> int:
     if len(lk) >= 4 and ck.startswith(lk):
         return 1
     return 0
-
-
-def best_match(cell: str, labels: dict[str, str]) -> tuple[str | None, int]:
-    """The key of ``labels`` (key → official label) that ``cell`` names best, and the score."""
-    best: str | None = None
-    score = 0
-    for key, label in labels.items():
-        s = match_score(cell, label)
-        if s > score:
-            best, score = key, s
-            if s == 4:
-                break
-    return best, score

@@ -128,7 +128,7 @@ def _foreign_workbook(path: Path, fmt: Format, values: dict[str, int | float], n
 
 def _continue_stock(fmt: Format, vals: dict[str, object], last: dict[str, int] | None) -> None:
     """现行有效件数 = last year's + 本年制发 − 本年废止 (the V2021 stock heuristic holds)."""
-    if fmt.id != "2021":
+    if not fmt.stock_changes:
         return
     for row in ("regulations", "normative_docs"):
         k = f"sec2.art20_1.{row}."

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from xltool.core.labels import label_key, match_score, norm_label
 from xltool.read.values import cell_text
-from xltool.spec import FORMATS, Format, Style, Table
+from xltool.spec import CURRENT, FORMATS, Format, Style, Table
 
 Grid = Sequence[Sequence[object]]
 
@@ -74,11 +74,6 @@ class SheetIndex:
                         if s:
                             out.append((s, tc))
         return out
-
-    def row_text(self, r: int, c_max: int) -> str:
-        """Text labels of row ``r`` left of column ``c_max``, joined."""
-        return "".join(tc.text for tc in self.by_row.get(r, ()) if tc.c < c_max)
-
 
 @dataclass
 class TableLoc:
@@ -332,7 +327,7 @@ def locate_report(indexes: Sequence[SheetIndex], expect_format: str | None = Non
         fid = sections["sec3"] or sections["sec2"]
     else:
         found_any = any(per_fmt[f] for f in per_fmt)
-        fid = "2021" if found_any else None
+        fid = CURRENT.id if found_any else None
     if fid is None:
         return Located(None, {}, sections, conflict)
     return Located(FORMATS[fid], per_fmt[fid], sections, conflict)

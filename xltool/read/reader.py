@@ -34,7 +34,7 @@ from xltool.read.xmlscan import (
     unlocked_styles,
     workbook_info,
 )
-from xltool.spec import FORMATS, Format
+from xltool.spec import CURRENT, FORMATS, Format, unnumbered
 from xltool.workbook.layout import (
     INFO_SHEET,
     META_SHEET,
@@ -42,7 +42,6 @@ from xltool.workbook.layout import (
     TEXT_SHEET,
     Layout,
     a1,
-    fingerprint_of,
     layout_for,
     normalize_formula,
     parse_a1,
@@ -138,7 +137,6 @@ class _Reader:
         self.wb: Any = None
         self.info: WorkbookInfo | None = None
         self._scans: dict[str, SheetScan] = {}
-        self.file_fingerprint: str | None = None
 
     # -- helpers
     def add(self, code: str, message: str, **kw: Any) -> None:
@@ -239,13 +237,12 @@ class _Reader:
             self.add("STRUCTURE_UNPROTECTED", "工作簿结构保护已被取消（用 LibreOffice 保存也会出现这种情况）。请尽量使用下发的原模板填报。")
         actual = self._sheet_names(lay)
         unlocked = unlocked_styles(self._styles_part())
-        items: list[str] = []
         shifted: list[str] = []
         for sp in plan.sheets:
             name = actual.get(sp.name)
             if name is None:
                 continue
-            if not self._verify_sheet(sp, name, unlocked, items) and sp.section:
+            if not self._verify_sheet(sp, name, unlocked) and sp.section:
                 shifted.append(sp.section)
             elif sp.section:
                 self._read_values(sp, name, report)
@@ -260,9 +257,6 @@ class _Reader:
         self._read_text(lay, report, actual)
         self._expectations(report)
         self.res.findings.sort(key=_finding_order)
-        # The file's own fingerprint: equal to the layout's unless something above was reported
-        # (or only tolerated differences, such as re-wrapped label text, remain).
-        self.file_fingerprint = fingerprint_of(items)
 
     def _styles_part(self) -> bytes | None:
         parts = self.g.parts
@@ -298,7 +292,7 @@ class _Reader:
                          sheet=sh.name, table=sh.short, expected=sh.name)
         return out
 
-    def _verify_sheet(self, sp: _SheetPlan, name: str, unlocked: set[int], items: list[str]) -> bool:
+    def _verify_sheet(self, sp: _SheetPlan, name: str, unlocked: set[int]) -> bool:
         """Labels, formulas, unlocked cells, merges, protection of one sheet; False if shifted."""
         assert self.info is not None
         grid = self.grid(name)
@@ -313,10 +307,9 @@ class _Reader:
         moved: list[tuple[str, str, str]] = []
         changed: list[tuple[str, str, str]] = []
         index: dict[str, list[tuple[int, int]]] | None = None
-        for row, col, addr, text, norm, prefix in sp.labels:
+        for row, col, addr, text, norm in sp.labels:
             v = _at(grid, row, col)
             got = v if type(v) is str else cell_text(v)
-            items.append(prefix + got)
             if got == text or norm_label(got) == norm:
                 continue
             if index is None:
@@ -346,10 +339,9 @@ class _Reader:
         # formulas: value keys get a formula_state; check and status cells only findings
         fs = self.res.formula_state
         errors, cached = scan.errors, scan.cached
-        for addr, text, norm, key, prefix in sp.formulas:
+        for addr, text, norm, key in sp.formulas:
             got = scan.formulas.get(addr)
             if got is None:
-                items.append(prefix)
                 shown = cell_text(_at(grid, *parse_a1(addr))) or "（空）"
                 if key:
                     fs[key] = "missing"
@@ -357,7 +349,6 @@ class _Reader:
                          sheet=name, table=where, cell=addr, key=key, **self._labels_of(key), expected="=" + text, actual=shown)
                 continue
             gn = normalize_formula(got)
-            items.append(prefix + gn)
             if gn != norm:
                 if key:
                     fs[key] = "changed"
@@ -372,8 +363,6 @@ class _Reader:
         # a field the template filled in and locked (基本信息 年度/格式/单位) is still an input
         missing_inputs = {a for a in missing_inputs if _at(grid, *parse_a1(a)) in ("", None)}
         file_inputs |= sp.inputs - missing_inputs - file_inputs
-        items.extend(f"I|{sp.name}|{a}" for a in file_inputs)
-        items.extend(f"M|{sp.name}|{m}" for m in scan.merges)
         for a in sorted(missing_inputs, key=parse_a1)[:5]:
             self.add("INPUT_LOCKED", f"{where}!{a} 原本是填写单元格，现在被锁定了。请使用原模板重新填报。",
                      sheet=name, table=where, cell=a)
@@ -507,8 +496,8 @@ class _Reader:
         )
         self.res.report = report
         if located.format is None or not located.found:
-            self.add("NO_TABLES", "文件中没有找到年报表格（表二“主动公开政府信息情况”、表三“收到和处理政府信息公开申请情况”、"
-                     "表四“行政复议、行政诉讼情况”）。请使用下发的模板填报后重新报送。")
+            tables = "、".join(f"{_short(s.key)}“{unnumbered(s.heading)}”" for s in CURRENT.sections if not s.narrative)
+            self.add("NO_TABLES", f"文件中没有找到年报表格（{tables}）。请使用下发的模板填报后重新报送。")
             return
         if located.conflict:
             parts = "，".join(f"{_short(s)}按 {f} 版" for s, f in located.section_formats.items() if f)
@@ -581,13 +570,13 @@ def _finding_order(f: Finding) -> int:
 
 @dataclass
 class _SheetPlan:
-    """What one layout sheet must look like, with the fingerprint item prefixes ready."""
+    """What one layout sheet must look like (labels, formulas, inputs, merges), computed once."""
 
     name: str
     short: str
     section: str | None  # sec2/sec3/sec4 for table sheets
-    labels: list[tuple[int, int, str, str, str, str]]  # row, col, A1, text, normalised, "L|sheet|A1|"
-    formulas: list[tuple[str, str, str, str | None, str]]  # A1, text, normalised, value key, "F|sheet|A1|"
+    labels: list[tuple[int, int, str, str, str]]  # row, col, A1, text, normalised
+    formulas: list[tuple[str, str, str, str | None]]  # A1, text, normalised, value key
     inputs: set[str]
     merges: set[str]
     values: list[tuple[str, int, int, str, str | None]]  # key, row, col, A1, unit
@@ -615,9 +604,9 @@ def _plan(fmt: Format) -> _Plan:
             name=sh.name,
             short=sh.short,
             section=sec,
-            labels=[(lab.row, lab.col, lab.addr, lab.text, norm_label(lab.text), f"L|{sh.name}|{lab.addr}|")
+            labels=[(lab.row, lab.col, lab.addr, lab.text, norm_label(lab.text))
                     for lab in sh.labels],
-            formulas=[(addr, text, normalize_formula(text), key, f"F|{sh.name}|{addr}|") for addr, text, key in formulas],
+            formulas=[(addr, text, normalize_formula(text), key) for addr, text, key in formulas],
             inputs={v.addr for v in sh.inputs},
             merges=set(sh.merges()),
             values=[(v.key, v.row, v.col, v.addr, fmt.cells[v.key].column.unit) for v in sh.values] if sec else [],

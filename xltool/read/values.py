@@ -29,6 +29,7 @@ import re
 import unicodedata
 
 from xltool.core.model import BLANK, CellValue
+from xltool.spec import AMOUNT_UNIT
 
 MARKERS: frozenset[str] = frozenset(
     {"/", "\\", "-", "--", "---", "—", "——", "–", "－", "无", "空", "N/A", "NA", "#N/A", "不适用", "…", "……"}
@@ -81,7 +82,7 @@ def parse_text(raw: str, unit: str | None = None) -> CellValue:
     if sign == "-":
         num = -num
     if suffix:
-        if unit == "万元" and suffix in _AMOUNT_UNITS:
+        if unit == AMOUNT_UNIT and suffix in _AMOUNT_UNITS:
             num *= _AMOUNT_UNITS[suffix]
         elif unit is None and suffix in _COUNT_UNITS:
             pass

@@ -65,6 +65,7 @@ class _Cell:
     column: str
     sheet: str  # our template's sheet and address (fallback location)
     addr: str
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def _plan(fmt: Format) -> _Plan:
             cd.column.label,
             sheet,
             addr,
+            cd.column.unit,
         )
     return _Plan(fmt, cells, frozenset(sh.name for sh in lay.sheets.values()))
 
@@ -187,7 +189,7 @@ def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> None:
             return  # the common case: a plain non-negative whole count
         if v.raw is not None and v.raw.strip() != "":
             if c.kind is Kind.AMOUNT and _has_unit(v.raw):
-                ctx.add("UNIT_CONVERTED", c.key, f"填写的是“{v.raw}”，已换算为 {fmt_num(n)} 万元。请直接填写以万元为单位的数字。",
+                ctx.add("UNIT_CONVERTED", c.key, f"填写的是“{v.raw}”，已换算为 {fmt_num(n)} {c.unit}。请直接填写以{c.unit}为单位的数字。",
                         fmt_num(n), v.raw)
             else:
                 ctx.add("TEXT_NUMBER", c.key,
@@ -201,7 +203,7 @@ def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> None:
             ctx.add("NOT_INTEGER", c.key, f"应为整数，实为 {fmt_num(n)}。请填写整数件数。", "整数", _num_out(n))
         if agency_level and c.kind is Kind.AMOUNT and n >= MONEY_WAN_YUAN_LIMIT:
             ctx.add("MONEY_MAGNITUDE", c.key,
-                    f"金额为 {fmt_num(n)} 万元，数额异常大，可能误按“元”填写。本栏单位是万元，请核对。",
+                    f"金额为 {fmt_num(n)} {c.unit}，数额异常大，可能误按“元”填写。本栏单位是{c.unit}，请核对。",
                     f"<{MONEY_WAN_YUAN_LIMIT}", _num_out(n))
         return
     if st == "text":

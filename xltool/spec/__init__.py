@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from xltool.errors import XltoolError
+from xltool.spec.common import AMOUNT_UNIT, LABEL_ALIASES, unnumbered
 from xltool.spec.types import (
     AtLeastRelation,
     BalanceRelation,
@@ -30,6 +31,7 @@ from xltool.spec.v2021 import V2021
 FORMATS: dict[str, Format] = {V2019.id: V2019, V2021.id: V2021}
 
 FIRST_YEAR = 2019
+CURRENT: Format = V2021  # the format of the current collection round (and the default)
 
 # The table sections as our workbooks name them: (sheet name, short name used in addresses such as 表三!J7)
 TABLE_SHEETS: dict[str, tuple[str, str]] = {
@@ -72,7 +74,10 @@ def format_for_year(year: int, override: str | int | None = None) -> Format:
 
 
 __all__ = [
+    "AMOUNT_UNIT",
+    "CURRENT",
     "FORMATS",
+    "LABEL_ALIASES",
     "TABLE_SHEETS",
     "V2019",
     "V2021",
@@ -91,4 +96,5 @@ __all__ = [
     "check_year",
     "format_for_year",
     "get_format",
+    "unnumbered",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from xltool.spec.types import (
     Balance,
     CarryOver,
@@ -14,6 +16,24 @@ from xltool.spec.types import (
     Style,
     Table,
 )
+
+AMOUNT_UNIT = "万元"  # the unit every amount column asks for (V2019 gives none; our template says so)
+
+# Column/row label aliases seen in the wild (official-format.md §7 item 13): alias → official label.
+LABEL_ALIASES: dict[str, str] = {
+    "合计": "总计",
+    "办理结果总计": "总计",
+    "本年度办理结果总计": "总计",
+    "其他组织": "其他",
+}
+
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
+
+
+def unnumbered(label: str) -> str:
+    """'一、本年新收政府信息公开申请数量' → '本年新收政府信息公开申请数量' (for titles and messages)."""
+    return _NUMBERING.sub("", label)
+
 
 SECTIONS: tuple[Section, ...] = (
     Section("sec1", "一、总体情况", narrative=True),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xltool.spec.common import SECTIONS, count, grid, sec3_table, sec4_table
+from xltool.spec.common import AMOUNT_UNIT, SECTIONS, count, grid, sec3_table, sec4_table
 from xltool.spec.types import AtLeast, Column, Format, Kind, Row
 
 _PREV = count("prev_year_items", "上一年项目数量")
@@ -54,7 +54,7 @@ V2019 = Format(
             [
                 count("projects", "采购项目数量"),
                 # The official template gives no unit; our template asks for 万元 (see 填报说明).
-                Column("total_amount", "采购总金额", Kind.AMOUNT, unit="万元"),
+                Column("total_amount", "采购总金额", Kind.AMOUNT, unit=AMOUNT_UNIT),
             ],
         ),
         sec3_table([Row("other", "（六）其他处理", ("三、本年度办理结果",))]),

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from xltool.spec.common import OTHER_GROUP, RESULTS, SECTIONS, count, grid, sec3_table, sec4_table
+from xltool.spec.common import (
+    AMOUNT_UNIT,
+    OTHER_GROUP,
+    RESULTS,
+    SECTIONS,
+    count,
+    grid,
+    sec3_table,
+    sec4_table,
+)
 from xltool.spec.types import Column, Format, Kind, Row, StockChange
 
 _DECISIONS = count("decisions", "本年处理决定数量")
@@ -41,7 +50,7 @@ V2021 = Format(
             "art20_8",
             "第二十条第（八）项",
             [("admin_fees", "行政事业性收费")],
-            [Column("amount_wan_yuan", "本年收费金额（单位：万元）", Kind.AMOUNT, unit="万元")],
+            [Column("amount_wan_yuan", "本年收费金额（单位：万元）", Kind.AMOUNT, unit=AMOUNT_UNIT)],
         ),
         sec3_table(
             [

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from xltool.spec import TABLE_SHEETS, BalanceRelation, Format, Style, SumRelation
-from xltool.spec.types import CellDef
 
 # --- sheet names (ours, not official) ---------------------------------------------------
 
@@ -193,9 +192,6 @@ class Layout:
 
     def sheet_of_key(self, key: str) -> SheetLayout:
         return self.sheets[self.fmt.cells[key].table.section]
-
-    def cell_def(self, key: str) -> CellDef:
-        return self.fmt.cells[key]
 
     def fingerprint_items(self) -> list[str]:
         """Canonical description of the locked layout (see ``fingerprint``)."""

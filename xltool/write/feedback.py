@@ -17,7 +17,7 @@ from typing import Any
 
 from xltool.core.findings import SEVERITY_ZH
 from xltool.core.model import AgencyReport, Finding, Severity
-from xltool.spec import Format, get_format
+from xltool.spec import CURRENT, Format, get_format
 from xltool.workbook.layout import TABLE_SHEETS, layout_for
 
 FEEDBACK_SHEET = "校验结果"
@@ -193,7 +193,7 @@ def write_feedback(
     from xltool.write.template import write_workbook
 
     report: AgencyReport = result.report
-    fmt = get_format(report.meta.format or "2021")
+    fmt = get_format(report.meta.format or CURRENT.id)
     lay = layout_for(fmt)
     is_template = bool(getattr(result, "is_template", False))
     y = report.meta.year or year or fmt.years[0]

@@ -24,7 +24,7 @@ from xltool import __version__
 from xltool.core.combined import DISTRICT_NAME, CombineResult
 from xltool.core.findings import SEVERITY_ZH
 from xltool.core.model import Finding, Severity
-from xltool.spec import Style
+from xltool.spec import Style, unnumbered
 from xltool.spec.selections import headline_keys, outcome_groups, received_key
 from xltool.spec.types import CellDef
 from xltool.workbook import summary_layout as SL
@@ -439,7 +439,7 @@ def _chart_sheet(wb: xlsxwriter.Workbook, ws: Worksheet, result: CombineResult, 
         "values": [SL.CHART_SHEET, 1, 1, n, 1],
         "data_labels": {"value": True},
     })
-    bar.set_title({"name": f"本年新收政府信息公开申请数量（前 {min(TOP_N, n)} 个单位）"})
+    bar.set_title({"name": f"{unnumbered(cell.row.label)}（前 {min(TOP_N, n)} 个单位）"})
     bar.set_y_axis({"reverse": True})
     bar.set_legend({"none": True})
     bar.set_size({"width": 720, "height": max(320, 24 * n + 80)})

@@ -25,7 +25,7 @@ import xlsxwriter
 
 from xltool.core.model import CellValue
 from xltool.core.names import RosterEntry, name_problem, normalize_name
-from xltool.spec import Format, Kind, Style, format_for_year
+from xltool.spec import AMOUNT_UNIT, Format, Kind, Style, format_for_year
 from xltool.workbook.fileio import add_structure_protection, atomic_path, legacy_password_hash
 from xltool.workbook.layout import (
     CHECK_BAD,
@@ -332,7 +332,7 @@ def _where(lay: Layout, key: str) -> tuple[str, str]:
 def _value_validation(lay: Layout, sh: SheetLayout, key: str, addr: str) -> dict[str, Any]:
     cd = lay.fmt.cells[key]
     row, col = _where(lay, key)
-    unit = cd.column.unit or "万元"
+    unit = cd.column.unit or AMOUNT_UNIT
     where = f"{sh.short}!{addr}（{cd.row.label}·{cd.column.label}）"
     opts: dict[str, Any] = {
         "input_title": f"{sh.short}!{addr}",
@@ -527,7 +527,7 @@ def _text_plan(lay: Layout, fmt: Format, narrative: dict[str, str]) -> Plan:
     hints = {
         "sec1": "概述本机关贯彻落实《政府信息公开条例》的情况，主要包括主动公开、依申请公开、政府信息管理、政府信息公开平台建设、监督保障等方面。",
         "sec5": "写明本年度工作存在的主要问题和改进措施，并说明上一年度所列问题的改进情况。",
-        "sec6": "收取信息处理费的情况在此报告（发出收费通知的件数和总金额、实际收取的总金额）；也可报告其他需要报告的事项。",
+        "sec6": "收取信息处理费的情况在此报告（发出收费通知的件数和总金额、实际收取的总金额）；也可报告其他事项。",
     }
     for v in sh.values:
         key = v.key.split(".", 1)[1]
@@ -559,7 +559,7 @@ def _instruction_items(fmt: Format, year: int, lay: Layout) -> list[tuple[str, s
     """The 填报说明 text; labels and units come from the spec, never typed here."""
     signed = sorted({c.label for t in fmt.tables for c in t.columns if c.kind is Kind.SIGNED})
     amounts = [
-        (t.caption, c.label, c.unit or "万元") for t in fmt.tables for c in t.columns if c.kind is Kind.AMOUNT
+        (t.caption, c.label, c.unit or AMOUNT_UNIT) for t in fmt.tables for c in t.columns if c.kind is Kind.AMOUNT
     ]
     sheets = "、".join(f"“{n}”" for n in SHEET_ORDER if n not in (INSTRUCTIONS_SHEET, META_SHEET))
     sec3 = lay.sheets["sec3"]
@@ -918,7 +918,7 @@ def write_templates(
 
 
 def carry_over_prefill(fmt: Format, previous: Any, agency: str, year: int) -> dict[str, Any]:
-    """``write_workbook`` arguments that prefill 上年结转 from last year's 结转下年度继续办理.
+    """``write_workbook`` arguments that prefill this year's carried-over row from last year's (``fmt.carry_over``).
 
     ``previous`` is a ``previous.PreviousData``. The cells stay editable; each gets a comment
     saying where the number came from. An agency missing from last year's data gets an
@@ -937,7 +937,7 @@ def carry_over_prefill(fmt: Format, previous: Any, agency: str, year: int) -> di
             cell = fmt.cells[prev_key]
             notes[this_key] = (
                 f"已按上年数据预填：取自《{source}》中本单位 {year - 1} 年度“{cell.row.label}·{cell.column.label}”"
-                f"（{last[prev_key]}）。如与实际不符，请据实修改并在“六、其他需要报告的事项”中说明。"
+                f"（{last[prev_key]}）。如与实际不符，请据实修改并在“{fmt.section('sec6').heading}”中说明。"
             )
     if last is None and pairs:
         first = next(k for k, _p, _r in pairs if k not in fmt.formulas)

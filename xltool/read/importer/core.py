@@ -22,7 +22,7 @@ from xltool.core.labels import norm_label
 from xltool.core.model import BLANK, CellValue
 from xltool.read.importer.document import Document, DocumentError, Para, Row, load
 from xltool.read.importer.tables import Detection, Issue, detect, short
-from xltool.spec import FORMATS, Format, SpecError
+from xltool.spec import CURRENT, FORMATS, Format, SpecError
 
 SOURCE_KIND_ZH = {"text": "文本", "html": "网页", "docx": "Word 文档"}
 
@@ -298,7 +298,7 @@ def import_document(
         res.issues += iss
     det: Detection = detect(doc.rows, format_id, res.year.value)
     if det.match is None:
-        tables = "、".join(f"{short(s.key)}“{s.heading}”" for s in FORMATS["2021"].sections if not s.narrative)
+        tables = "、".join(f"{short(s.key)}“{s.heading}”" for s in CURRENT.sections if not s.narrative)
         res.error = f"没有找到年报表格（{tables}）。"
         res.format = Found(None, det.how)
         return res

@@ -19,7 +19,7 @@ from xltool.core.labels import label_key, match_score, norm_label
 from xltool.core.model import CellValue
 from xltool.read.importer.document import Row
 from xltool.read.values import parse_text
-from xltool.spec import FORMATS, Format, Style, Table
+from xltool.spec import CURRENT, FORMATS, Format, SpecError, Style, Table, format_for_year
 
 _ROW_GAP = 4  # unknown rows tolerated between two rows of one table
 _HEADER_BAND = 8  # rows searched above section 三's first data row for its header
@@ -363,11 +363,9 @@ def detect(rows: Sequence[Row], prefer: str | None = None, year: int | None = No
     if not any(m.tables for m in matches.values()):
         return Detection(None, per, "没有找到年报表格", False)
     if year is not None:
-        from xltool.spec import format_for_year
-
         try:
             fid = format_for_year(year).id
-        except Exception:
-            fid = "2021"
+        except SpecError:
+            fid = CURRENT.id
         return Detection(matches[fid], per, f"表格标签无法区分两版格式，按年度 {year} 采用 {fid} 版", False)
-    return Detection(matches["2021"], per, "表格标签无法区分两版格式，按现行 2021 版读取", False)
+    return Detection(matches[CURRENT.id], per, f"表格标签无法区分两版格式，按现行 {CURRENT.id} 版读取", False)
