@@ -120,7 +120,9 @@ def test_timeout_and_memory_limit_cost_one_file(corpus: dict[str, Path], tmp_pat
     good = hostile.plain_workbook(tmp_path / "good.xlsx")
     big = hostile.dense_zip_bomb(tmp_path, cells=1_000_000)  # ~20 MB of XML, 1 M cells
     loose = GuardLimits(max_ratio=10_000, max_cells=10_000_000, max_rows=100_000, max_member_bytes=100 << 20, max_total_bytes=200 << 20)
-    res = list(read_many([good, big, good], workers=1, timeout=0.05, limits=loose, isolate=True))
+    # the bomb takes ~9 s to read here; 2 s is >50x what a normal file needs even on a loaded
+    # machine, so the timeout hits only the bomb (0.05 s also timed out a normal file under load)
+    res = list(read_many([good, big, good], workers=1, timeout=2.0, limits=loose, isolate=True))
     assert [r.status for r in res] == ["ok", "unreadable", "ok"]
     assert res[1].findings[0].code == "FILE_TIMEOUT" and "超时" in res[1].error
     res = list(read_many([big, good], workers=1, memory_mb=64, limits=loose, isolate=True))

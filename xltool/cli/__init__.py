@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn
 
 from xltool import __version__
 from xltool.errors import XltoolError
@@ -27,20 +28,26 @@ COMMANDS = {
 
 
 class ChineseFormatter(argparse.RawDescriptionHelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
-        return super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
 
 
 class ChineseParser(argparse.ArgumentParser):
     """argparse with Chinese help headings and error text; exit code 2 on usage errors."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # argparse.ArgumentParser's own arguments
         kwargs.setdefault("formatter_class", ChineseFormatter)
         super().__init__(*args, **kwargs)
         self._optionals.title = "选项"
         self._positionals.title = "位置参数"
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         tr = (
             message.replace("the following arguments are required", "缺少必需的参数")

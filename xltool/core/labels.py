@@ -30,7 +30,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from xltool.spec import LABEL_ALIASES
+from xltool.spec import CAPTION_PREFIX, INFO_CONTENT, LABEL_ALIASES, SECTIONS
 
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans("", "", "\"'“”‘’「」『』〝〞")
@@ -90,3 +90,14 @@ def match_score(cell: str, label: str) -> int:
     if len(lk) >= 4 and ck.startswith(lk):
         return 1
     return 0
+
+
+# headings that end a table: the numbering of the sections after 二 (三、 / 四、 …)
+_LATER_HEADINGS = tuple(s.heading.split("、", 1)[0] + "、" for s in SECTIONS[2:] if "、" in s.heading)
+
+
+def starts_table(text: str) -> bool:
+    """A cell that starts another table: a section-二 caption (第二十条…), an 信息内容 header,
+    or a later section heading. The one rule for the reader's and the importer's table ends."""
+    k = norm_label(text)
+    return k.startswith(CAPTION_PREFIX) or label_key(text) == INFO_CONTENT or k.startswith(_LATER_HEADINGS)

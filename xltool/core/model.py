@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from xltool.core.names import normalize_name
-from xltool.spec import Format, get_format
+from xltool.spec import Format, FormatId, get_format
 
 ValueState = Literal["number", "blank", "marker", "text"]
 
@@ -45,7 +45,7 @@ class ReportMeta(BaseModel):
     agency: str | None = Field(None, description="单位名称")
     credit_code: str | None = Field(None, description="统一社会信用代码")
     year: int | None = Field(None, description="年度")
-    format: Literal["2019", "2021"] | None = None
+    format: FormatId | None = None
     filler: str | None = Field(None, description="填报人")
     phone: str | None = Field(None, description="联系电话")
     fill_date: str | None = Field(None, description="填报日期")
@@ -80,6 +80,33 @@ class Severity(str, Enum):
     WARNING = "warning"
 
 
+class FileStatus(str, Enum):
+    """How one file came through reading and checking (``status`` in check's JSON record).
+
+    The reader gives OK or UNREADABLE; check adds INVALID (read, but with errors).
+    """
+
+    OK = "ok"
+    INVALID = "invalid"
+    UNREADABLE = "unreadable"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class FormulaState(str, Enum):
+    """What the reader found at one of our template's formula cells (reader → rules)."""
+
+    OK = "ok"
+    MISSING = "missing"  # typed over by a value
+    CHANGED = "changed"  # another formula
+    ERROR = "error"  # shows an error value (#VALUE! …)
+    NO_CACHE = "no_cache"  # no cached result (saved by a program that does not calculate)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class Finding(BaseModel):
     """One problem, as a record first (frictionless-style); ``message`` is its Chinese text."""
 
@@ -110,7 +137,7 @@ class PreviousData:
     """Last year's numbers per agency (``--previous``): only numbers; a blank or "/" is absent."""
 
     year: int | None
-    format: str | None
+    format: FormatId | None
     by_agency: dict[str, dict[str, int | float]] = field(default_factory=dict)  # normalized name → key → number
     names: dict[str, str] = field(default_factory=dict)  # normalized name → name as written
     sources: list[str] = field(default_factory=list)

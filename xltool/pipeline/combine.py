@@ -47,6 +47,7 @@ from xltool.core.combined import (
 )
 from xltool.core.model import AgencyReport, CellValue, Finding, Severity
 from xltool.core.names import norm_code, normalize_name
+from xltool.core.numbers import tidy
 from xltool.errors import XltoolError
 from xltool.read.summary import is_summary_file
 from xltool.rules.validate import validate_totals
@@ -238,10 +239,6 @@ def decide(
 # --- consolidation ----------------------------------------------------------------------
 
 
-def _num(x: float) -> int | float:
-    return int(x) if float(x).is_integer() else round(float(x), 6)
-
-
 def consolidate(
     subs: Sequence[Submission],
     *,
@@ -273,7 +270,7 @@ def consolidate(
     names = [o.agency for o in rows]
     table = pd.DataFrame(data, index=pd.Index(names, name="单位"), columns=keys)
     sums = np.nansum(data, axis=0)
-    totals = {k: _num(sums[j]) for k, j in col.items()}
+    totals = {k: tidy(sums[j]) for k, j in col.items()}
     blank = np.isnan(data)
     unfilled = {k: np.flatnonzero(blank[:, j]).tolist() for k, j in col.items() if blank[:, j].any()}
     findings = validate_totals(fmt, y, totals)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from xltool.core.model import PreviousData
 from xltool.core.names import normalize_name
+from xltool.core.numbers import as_number
 from xltool.errors import XltoolError
 from xltool.read.summary import summary_guard_limits
 from xltool.spec import FORMATS
@@ -24,14 +25,6 @@ from xltool.workbook.layout import META_SHEET
 
 class PreviousError(XltoolError):
     """Last year's data cannot be used (message in Chinese)."""
-
-
-def _num(x: object) -> int | float | None:
-    if isinstance(x, bool) or x is None:
-        return None
-    if isinstance(x, (int, float)):
-        return int(x) if float(x).is_integer() else float(x)
-    return None
 
 
 def _meta_rows(rows: list[list[object]]) -> dict[str, str]:
@@ -108,7 +101,7 @@ def _from_summary(path: Path, meta: dict[str, str]) -> PreviousData:
         name = row[name_col]
         if not isinstance(name, str) or not name.strip() or name.strip() == SL.TOTAL_ROW_LABEL:
             continue
-        nums = {k: n for i, k in value_cols if i < len(row) and (n := _num(row[i])) is not None}
+        nums = {k: n for i, k in value_cols if i < len(row) and (n := as_number(row[i])) is not None}
         data.by_agency[normalize_name(name)] = nums
         data.names[normalize_name(name)] = name.strip()
     if not data.by_agency:

@@ -20,7 +20,7 @@ from xltool.errors import XltoolError
 from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, guard
 from xltool.read.summary import is_summary_file, summary_guard_limits
 from xltool.read.values import cell_text
-from xltool.rules.validate import fmt_num
+from xltool.core.numbers import show as fmt_num
 from xltool.spec import FORMATS, Format
 from xltool.workbook.layout import META_SHEET, Layout, layout_for, parse_a1
 

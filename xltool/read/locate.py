@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from xltool.core.labels import label_key, match_score, norm_label
+from xltool.core.labels import match_score, norm_label, starts_table
 from xltool.read.values import cell_text
 from xltool.spec import CURRENT, FORMATS, Format, Style, Table
 
@@ -95,12 +95,8 @@ class TableLoc:
 
 
 def _stop_row(ix: SheetIndex, r: int) -> bool:
-    """A row that starts another table (a caption or an 信息内容 header)."""
-    for tc in ix.by_row.get(r, ()):
-        k = norm_label(tc.text)
-        if k.startswith("第二十条") or label_key(tc.text) == "信息内容" or k.startswith(("三、", "四、")):
-            return True
-    return False
+    """A row that starts another table (``labels.starts_table``)."""
+    return any(starts_table(tc.text) for tc in ix.by_row.get(r, ()))
 
 
 def _locate_grid(ix: SheetIndex, t: Table) -> TableLoc | None:
@@ -319,18 +315,19 @@ def locate_report(indexes: Sequence[SheetIndex], expect_format: str | None = Non
         sections[sec] = winners[0] if top and len(winners) == 1 else None
     signals = {f for f in sections.values() if f}
     conflict = len(signals) > 1
+    chosen: str | None
     if expect_format in FORMATS:
-        fid: str | None = expect_format
+        chosen = expect_format
     elif len(signals) == 1:
-        fid = next(iter(signals))
+        chosen = next(iter(signals))
     elif conflict:
-        fid = sections["sec3"] or sections["sec2"]
+        chosen = sections["sec3"] or sections["sec2"]
     else:
         found_any = any(per_fmt[f] for f in per_fmt)
-        fid = CURRENT.id if found_any else None
-    if fid is None:
+        chosen = CURRENT.id if found_any else None
+    if chosen is None:
         return Located(None, {}, sections, conflict)
-    return Located(FORMATS[fid], per_fmt[fid], sections, conflict)
+    return Located(FORMATS[chosen], per_fmt[chosen], sections, conflict)
 
 
 # --- agency and year written somewhere --------------------------------------------------

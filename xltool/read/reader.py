@@ -17,11 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from xltool.core.findings import READ, REGISTRY, Code
 from xltool.core.labels import norm_label
-from xltool.core.model import BLANK, AgencyReport, CellValue, Finding, ReportMeta, Severity
+from xltool.core.model import (
+    BLANK,
+    AgencyReport,
+    CellValue,
+    FileStatus,
+    Finding,
+    FormulaState,
+    ReportMeta,
+    Severity,
+)
 from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, GuardLimits, guard
 from xltool.read.locate import SheetIndex, TableLoc, find_info, locate_report, locate_table
 from xltool.read.values import cell_text, parse_value
@@ -64,12 +73,12 @@ class ReadResult:
     sha256: str
     size: int
     mtime: float
-    status: Literal["ok", "unreadable"] = "ok"
+    status: FileStatus = FileStatus.OK  # OK or UNREADABLE (check adds INVALID)
     error: str | None = None
     report: AgencyReport | None = None
     is_template: bool = False
     findings: list[Finding] = field(default_factory=list)
-    formula_state: dict[str, str] = field(default_factory=dict)
+    formula_state: dict[str, FormulaState] = field(default_factory=dict)
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)
     fill_time: str | None = None
     has_macros: bool = False
@@ -81,7 +90,7 @@ def unreadable(path: str, code: str, message: str, *, sha256: str = "", size: in
         code=code, severity=E, message=message, file=path, sheet=None, cell=None, table=None, row=None,
         column=None, key=None, expected=None, actual=None,
     )
-    return ReadResult(path, sha256, size, mtime, "unreadable", message, None, False, [f])
+    return ReadResult(path, sha256, size, mtime, FileStatus.UNREADABLE, message, None, False, [f])
 
 
 # --- entry point ----------------------------------------------------------------------
@@ -247,7 +256,7 @@ class _Reader:
             elif sp.section:
                 self._read_values(sp, name, report)
         if shifted:
-            self._read_by_labels(fmt, shifted, report, only_sheets={actual[lay.sheets[s].name] for s in shifted})
+            self._read_by_labels(fmt, shifted, report, only_sheets={n for s in shifted if (n := actual[lay.sheets[s].name])})
         for sec, sh in lay.sheets.items():
             if actual.get(sh.name) is None:
                 for t in fmt.tables_of(sec):
@@ -320,7 +329,7 @@ class _Reader:
                             index.setdefault(norm_label(x), []).append((r, c))
             spots = index.get(norm, [])
             if spots:
-                r, c = min(spots, key=lambda rc, row=row, col=col: abs(rc[0] - row) + abs(rc[1] - col))
+                _, r, c = min((abs(r - row) + abs(c - col), r, c) for r, c in spots)  # nearest; ties: first
                 moved.append((text, addr, a1(r, c)))
             else:
                 changed.append((text, addr, got))
@@ -340,22 +349,23 @@ class _Reader:
         fs = self.res.formula_state
         errors, cached = scan.errors, scan.cached
         for addr, text, norm, key in sp.formulas:
-            got = scan.formulas.get(addr)
-            if got is None:
+            formula = scan.formulas.get(addr)
+            if formula is None:
                 shown = cell_text(_at(grid, *parse_a1(addr))) or "（空）"
                 if key:
-                    fs[key] = "missing"
+                    fs[key] = FormulaState.MISSING
                 self.add("FORMULA_REPLACED", f"{where}!{addr} 的公式被手工填写的“{shown}”覆盖。合计和校验由公式自动计算，请勿改写；请使用原模板重新填报。",
                          sheet=name, table=where, cell=addr, key=key, **self._labels_of(key), expected="=" + text, actual=shown)
                 continue
-            gn = normalize_formula(got)
+            gn = normalize_formula(formula)
             if gn != norm:
                 if key:
-                    fs[key] = "changed"
-                self.add("FORMULA_CHANGED", f"{where}!{addr} 的公式被改动：应为“={text}”，现为“={got}”。请勿修改公式，使用原模板重新填报。",
-                         sheet=name, table=where, cell=addr, key=key, **self._labels_of(key), expected="=" + text, actual="=" + got)
+                    fs[key] = FormulaState.CHANGED
+                self.add("FORMULA_CHANGED", f"{where}!{addr} 的公式被改动：应为“={text}”，现为“={formula}”。请勿修改公式，使用原模板重新填报。",
+                         sheet=name, table=where, cell=addr, key=key, **self._labels_of(key), expected="=" + text, actual="=" + formula)
             elif key:
-                fs[key] = "error" if addr in errors else "no_cache" if cached.get(addr) in (None, "") else "ok"
+                fs[key] = (FormulaState.ERROR if addr in errors
+                           else FormulaState.NO_CACHE if cached.get(addr) in (None, "") else FormulaState.OK)
         # unlocked cells (inputs) and merges
         covered = _covered(tuple(scan.merges))
         file_inputs = scan.cells_with_style(unlocked) - covered

@@ -93,19 +93,19 @@ def parse_text(raw: str, unit: str | None = None) -> CellValue:
 
 def parse_value(v: object, unit: str | None = None) -> CellValue:
     """Any value a reader returns (python-calamine, xlrd, openpyxl) → ``CellValue``."""
-    tv = type(v)
-    if tv is float:
-        if math.isfinite(v):  # type: ignore[arg-type]
-            return number_cell(v)  # type: ignore[arg-type]
+    # exact type tests (not isinstance) on the hot path: bool is an int, and mypy narrows ``type(v) is``
+    if type(v) is float:
+        if math.isfinite(v):
+            return number_cell(v)
         return BLANK
-    if tv is str:
-        return BLANK if v == "" else parse_text(v, unit)  # type: ignore[arg-type]
+    if type(v) is str:
+        return BLANK if v == "" else parse_text(v, unit)
     if v is None:
         return BLANK
-    if tv is bool:
+    if type(v) is bool:
         return CellValue.model_construct(state="text", number=None, raw="TRUE" if v else "FALSE")
-    if tv is int:
-        return number_cell(v)  # type: ignore[arg-type]
+    if type(v) is int:
+        return number_cell(v)
     if isinstance(v, (_dt.date, _dt.time, _dt.timedelta)):
         return CellValue.model_construct(state="text", number=None, raw=str(v))
     if isinstance(v, (int, float)):
@@ -118,5 +118,5 @@ def cell_text(v: object) -> str:
     if v is None:
         return ""
     if type(v) is float:
-        return str(int(v)) if v.is_integer() else repr(v)  # type: ignore[union-attr]
+        return str(int(v)) if v.is_integer() else repr(v)
     return str(v)

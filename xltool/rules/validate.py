@@ -27,6 +27,7 @@ from typing import Any
 from xltool.core.combined import DISTRICT_NAME, district_report
 from xltool.core.findings import MONEY_WAN_YUAN_LIMIT, REGISTRY
 from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, Severity
+from xltool.core.numbers import show, tidy
 from xltool.spec import Format, Kind
 from xltool.spec.types import BalanceRelation, CellDef, SumRelation
 from xltool.workbook.layout import TABLE_SHEETS, layout_for
@@ -96,21 +97,6 @@ def _plan(fmt: Format) -> _Plan:
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def fmt_num(x: float | int | None) -> str:
-    """12.0 → '12', 2.50 → '2.5' (for messages)."""
-    if x is None:
-        return "（空）"
-    if isinstance(x, float) and x.is_integer():
-        return str(int(x))
-    if isinstance(x, float):
-        return f"{x:.6f}".rstrip("0").rstrip(".")
-    return str(x)
-
-
-def _num_out(x: float) -> int | float:
-    return int(x) if float(x).is_integer() else round(x, 6)
 
 
 @dataclass
@@ -189,22 +175,22 @@ def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> None:
             return  # the common case: a plain non-negative whole count
         if v.raw is not None and v.raw.strip() != "":
             if c.kind is Kind.AMOUNT and _has_unit(v.raw):
-                ctx.add("UNIT_CONVERTED", c.key, f"填写的是“{v.raw}”，已换算为 {fmt_num(n)} {c.unit}。请直接填写以{c.unit}为单位的数字。",
-                        fmt_num(n), v.raw)
+                ctx.add("UNIT_CONVERTED", c.key, f"填写的是“{v.raw}”，已换算为 {show(n)} {c.unit}。请直接填写以{c.unit}为单位的数字。",
+                        show(n), v.raw)
             else:
                 ctx.add("TEXT_NUMBER", c.key,
-                        f"“{v.raw}”是以文本形式保存的数字，已按 {fmt_num(n)} 读取（表格中的合计公式不计算文本）。"
+                        f"“{v.raw}”是以文本形式保存的数字，已按 {show(n)} 读取（表格中的合计公式不计算文本）。"
                         "请改为直接输入阿拉伯数字（半角）。",
-                        fmt_num(n), v.raw)
+                        show(n), v.raw)
         if c.kind is not Kind.SIGNED and n < 0:
             what = "金额" if c.kind is Kind.AMOUNT else "件数"
-            ctx.add("NEGATIVE", c.key, f"{what}不能为负数，实为 {fmt_num(n)}。请填写 0 或正数。", "≥0", _num_out(n))
+            ctx.add("NEGATIVE", c.key, f"{what}不能为负数，实为 {show(n)}。请填写 0 或正数。", "≥0", tidy(n))
         if c.kind is not Kind.AMOUNT and not float(n).is_integer():
-            ctx.add("NOT_INTEGER", c.key, f"应为整数，实为 {fmt_num(n)}。请填写整数件数。", "整数", _num_out(n))
+            ctx.add("NOT_INTEGER", c.key, f"应为整数，实为 {show(n)}。请填写整数件数。", "整数", tidy(n))
         if agency_level and c.kind is Kind.AMOUNT and n >= MONEY_WAN_YUAN_LIMIT:
             ctx.add("MONEY_MAGNITUDE", c.key,
-                    f"金额为 {fmt_num(n)} {c.unit}，数额异常大，可能误按“元”填写。本栏单位是{c.unit}，请核对。",
-                    f"<{MONEY_WAN_YUAN_LIMIT}", _num_out(n))
+                    f"金额为 {show(n)} {c.unit}，数额异常大，可能误按“元”填写。本栏单位是{c.unit}，请核对。",
+                    f"<{MONEY_WAN_YUAN_LIMIT}", tidy(n))
         return
     if st == "text":
         ctx.add("NOT_NUMBER", c.key, f"内容“{v.raw}”不是数字，请填写阿拉伯数字（没有发生的事项填 0）。", "数字", v.raw)
@@ -247,7 +233,7 @@ def _formulas(
         v = report.values.get(key)
         read = v.number if v is not None and v.state == "number" else None
         if state in ("missing", "changed"):
-            shown = fmt_num(read) if read is not None else f"“{v.raw}”" if v is not None and v.raw else "（空）"
+            shown = show(read) if read is not None else f"“{v.raw}”" if v is not None and v.raw else "（空）"
             if state == "missing":
                 msg = (f"合计公式被手工填写的 {shown} 覆盖。合计由公式自动计算，请勿手工填写；"
                        "请在工具生成的模板中重新填报（或撤销对该单元格的修改）。")
@@ -258,21 +244,21 @@ def _formulas(
             continue  # keep the value as read: the relations below then check it
         calc = sum([nums.get(p) or 0 for p in parts])
         sheet[key] = sum([sheet_val(p) for p in parts])
-        nums[key] = _num_out(calc)
+        nums[key] = tidy(calc)
         states[key] = "number"
         if state == "error":
             ctx.add("FORMULA_ERROR", key,
                     f"合计显示错误值{f'“{v.raw}”' if v is not None and v.raw else ''}，通常是某个分项里填了公式或错误值。"
-                    "请检查该合计引用的各分项，只填写数字。", _num_out(calc), v.raw if v is not None else None)
+                    "请检查该合计引用的各分项，只填写数字。", tidy(calc), v.raw if v is not None else None)
         elif state == "no_cache" or read is None:
             ctx.add("NO_CACHE", key,
-                    f"合计没有计算结果（文件可能由不计算公式的软件保存），已按各分项重新计算为 {fmt_num(calc)}。"
-                    "请用 Excel 或 WPS 打开并保存后再报送。", _num_out(calc), None)
+                    f"合计没有计算结果（文件可能由不计算公式的软件保存），已按各分项重新计算为 {show(calc)}。"
+                    "请用 Excel 或 WPS 打开并保存后再报送。", tidy(calc), None)
         elif abs(read - calc) > _TOL and abs(read - sheet[key]) > _TOL:
             ctx.add("STALE_TOTAL", key,
-                    f"合计显示 {fmt_num(read)}，但按各分项计算应为 {fmt_num(calc)}（文件保存时未重新计算）。"
-                    "本工具按 " + fmt_num(calc) + " 统计；请用 Excel 或 WPS 打开、确认合计后保存再报送。",
-                    _num_out(calc), _num_out(read))
+                    f"合计显示 {show(read)}，但按各分项计算应为 {show(calc)}（文件保存时未重新计算）。"
+                    "本工具按 " + show(calc) + " 统计；请用 Excel 或 WPS 打开、确认合计后保存再报送。",
+                    tidy(calc), tidy(read))
 
 
 def _derive_missing_totals(
@@ -295,10 +281,10 @@ def _derive_missing_totals(
         v = report.values[key]
         shown = f"填写的是“{v.raw}”" if st == "marker" and v.raw else "为空"
         if all(states.get(p) in ("number", "derived") for p in parts):
-            calc = _num_out(math.fsum(nums[p] or 0 for p in parts))
+            calc = tidy(math.fsum(nums[p] or 0 for p in parts))
             nums[key] = calc
             states[key] = "derived"
-            tail = f"已按各分项之和 {fmt_num(calc)} 统计。请填写总计（等于各分项之和）。"
+            tail = f"已按各分项之和 {show(calc)} 统计。请填写总计（等于各分项之和）。"
         else:
             calc = None
             tail = "请填写总计（等于各分项之和）。"
@@ -333,8 +319,8 @@ def _sum_check(
         return
     note = f"，其中 {missing} 项未填按 0 计" if missing else ""
     ctx.add(code, target,
-            f"应为 {fmt_num(_num_out(total))}（{description}{note}），实为 {fmt_num(t)}。请核对各分项与合计。",
-            _num_out(total), _num_out(t))
+            f"应为 {show(tidy(total))}（{description}{note}），实为 {show(t)}。请核对各分项与合计。",
+            tidy(total), tidy(t))
 
 
 def _balance_check(
@@ -370,7 +356,7 @@ def _balance_check(
         for k in keys:
             c = plan.cells[k]
             rowname = c.row.split("·")[-1]
-            val = fmt_num(nums[k]) if states.get(k) in ("number", "derived") else "未填"
+            val = show(nums[k]) if states.get(k) in ("number", "derived") else "未填"
             bits.append(f"{rowname}（{ctx.where(k)[1]}）{val}")
         return " + ".join(bits)
 
@@ -383,8 +369,8 @@ def _balance_check(
             code=code,
             severity=REGISTRY[code].severity,
             message=(
-                f"{loc} {col}列勾稽关系不成立：{side_text(left)} = {fmt_num(_num_out(sums[0]))}，"
-                f"应等于 {side_text(right)} = {fmt_num(_num_out(sums[1]))}{note}。"
+                f"{loc} {col}列勾稽关系不成立：{side_text(left)} = {show(tidy(sums[0]))}，"
+                f"应等于 {side_text(right)} = {show(tidy(sums[1]))}{note}。"
                 f"{description}，请核对这几项。"
             ),
             file=ctx.file,
@@ -394,8 +380,8 @@ def _balance_check(
             row=c.row,
             column=c.column,
             key=anchor,
-            expected=_num_out(sums[0]),
-            actual=_num_out(sums[1]),
+            expected=tidy(sums[0]),
+            actual=tidy(sums[1]),
         )
     )
 
@@ -409,8 +395,8 @@ def _at_least_check(ctx: _Ctx, code: str, description: str, big: str, small: str
         return
     small_c = ctx.plan.cells[small]
     ctx.add(code, big,
-            f"为 {fmt_num(b)}，小于{small_c.column} {fmt_num(s)}（{ctx.where(small)[2]}）。{description}，请核对。",
-            f"≥{fmt_num(s)}", _num_out(b), severity=WARNING)
+            f"为 {show(b)}，小于{small_c.column} {show(s)}（{ctx.where(small)[2]}）。{description}，请核对。",
+            f"≥{show(s)}", tidy(b), severity=WARNING)
 
 
 def _previous_checks(
@@ -437,9 +423,9 @@ def _previous_checks(
         if abs(now - before) > _TOL:
             from_label = fmt.cells[prev_key].row.label
             ctx.add(rule.code, now_key,
-                    f"为 {fmt_num(now)}，但上年（{previous.year} 年度）报告的“{from_label}”为 {fmt_num(before)}。"
+                    f"为 {show(now)}，但上年（{previous.year} 年度）报告的“{from_label}”为 {show(before)}。"
                     f"{rule.description}（跨年度核对），请核对。",
-                    _num_out(before), _num_out(now), severity=WARNING)
+                    tidy(before), tidy(now), severity=WARNING)
     # stock: in_force(Y) ≈ in_force(Y−1) + issued(Y) − repealed(Y)
     for sc in fmt.stock_changes:
         k_in, k_is, k_re = sc.stock, sc.issued, sc.repealed
@@ -450,10 +436,10 @@ def _previous_checks(
         if abs(expect - got) > _TOL:
             issued, repealed = fmt.cells[k_is].column.label, fmt.cells[k_re].column.label
             ctx.add(sc.code, k_in,
-                    f"为 {fmt_num(got)}，按上年{fmt.cells[k_in].column.label} {fmt_num(last[k_in])} + {issued} "
-                    f"{fmt_num(nums[k_is])} − {repealed} {fmt_num(nums[k_re])} 应约为 {fmt_num(_num_out(expect))}。"
+                    f"为 {show(got)}，按上年{fmt.cells[k_in].column.label} {show(last[k_in])} + {issued} "
+                    f"{show(nums[k_is])} − {repealed} {show(nums[k_re])} 应约为 {show(tidy(expect))}。"
                     "若有修订、清理等原因可忽略，否则请核对。",
-                    _num_out(expect), _num_out(got))
+                    tidy(expect), tidy(got))
 
 
 def evaluate_report(

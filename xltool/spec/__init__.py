@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 from xltool.errors import XltoolError
-from xltool.spec.common import AMOUNT_UNIT, LABEL_ALIASES, unnumbered
+from xltool.spec.common import AMOUNT_UNIT, CAPTION_PREFIX, INFO_CONTENT, LABEL_ALIASES, SECTIONS, unnumbered
 from xltool.spec.types import (
     AtLeastRelation,
     BalanceRelation,
     CellDef,
     Column,
     Format,
+    FormatId,
     Kind,
     Row,
     Section,
@@ -75,9 +76,12 @@ def format_for_year(year: int, override: str | int | None = None) -> Format:
 
 __all__ = [
     "AMOUNT_UNIT",
+    "CAPTION_PREFIX",
     "CURRENT",
     "FORMATS",
+    "INFO_CONTENT",
     "LABEL_ALIASES",
+    "SECTIONS",
     "TABLE_SHEETS",
     "V2019",
     "V2021",
@@ -86,6 +90,7 @@ __all__ = [
     "CellDef",
     "Column",
     "Format",
+    "FormatId",
     "Kind",
     "Row",
     "Section",

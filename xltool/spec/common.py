@@ -45,6 +45,7 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 INFO_CONTENT = "信息内容"  # first header cell of every section-二 sub-table
+CAPTION_PREFIX = "第二十条"  # every section-二 sub-table caption starts so (第二十条第（一）项 …)
 
 # --- Section 三 -------------------------------------------------------------------------
 

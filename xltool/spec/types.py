@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
+from typing import Literal
+
+FormatId = Literal["2019", "2021"]  # the official formats (国办公开办函〔2019〕60号 / 〔2021〕30号)
 
 
 class Kind(str, Enum):
@@ -204,7 +207,7 @@ class Section:
 class Format:
     """One official format (V2019 or V2021)."""
 
-    id: str  # "2019" / "2021"
+    id: FormatId
     name: str
     document: str
     years: tuple[int, int | None]  # first and last report year it is meant for

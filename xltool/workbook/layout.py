@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from xltool.core.numbers import tidy
 from xltool.spec import TABLE_SHEETS, BalanceRelation, Format, Style, SumRelation
 
 # --- sheet names (ours, not official) ---------------------------------------------------
@@ -379,14 +380,14 @@ def _add_formulas(fmt: Format, sheets: dict[str, SheetLayout]) -> None:
         text = _sum_text([pos[p][1:] for p in rel.parts])
         sheets[sec].formulas[a1(r, c)] = FormulaCell(a1(r, c), text, rel)
     # balance checks and the status cell live on the sheet of their table
-    for rel in fmt.balances:
-        sec, _, c = pos[rel.left[0]]
+    for bal in fmt.balances:
+        sec, _, c = pos[bal.left[0]]
         sh = sheets[sec]
         check_row = max(v.row for v in sh.values) + 2
-        lhs = "+".join(a1(*pos[k][1:]) for k in rel.left)
-        rhs = "+".join(a1(*pos[k][1:]) for k in rel.right)
+        lhs = "+".join(a1(*pos[k][1:]) for k in bal.left)
+        rhs = "+".join(a1(*pos[k][1:]) for k in bal.right)
         text = f'IF({lhs}={rhs},"{CHECK_OK}","{CHECK_BAD}")'
-        sh.checks.append(CheckCell(a1(check_row, c), text, rel))
+        sh.checks.append(CheckCell(a1(check_row, c), text, bal))
     for sh in sheets.values():
         if not sh.checks:
             continue
@@ -474,7 +475,7 @@ def compute_cached(
         if key in overrides:
             continue
         sheet, addr = lay.address[key]
-        out[(sheet, addr)] = _num(vals[key])
+        out[(sheet, addr)] = tidy(vals[key])
 
     def operand(k: str) -> float | None:
         """A cell as ``+`` sees it: numeric text is coerced, other text is #VALUE! (None)."""
@@ -524,5 +525,4 @@ def _coerce_text(s: str) -> float | None:
     return float(t.replace(",", ""))
 
 
-def _num(x: float) -> int | float:
-    return int(x) if float(x).is_integer() else round(x, 6)
+

@@ -161,8 +161,8 @@ def _findings_sheet(
         for j, val in enumerate((f.row, f.column, f.expected, f.actual, f.message), c + 1):
             ws.write(r, j, "" if val is None else val, wrap)
         # xlsxwriter cannot auto-fit wrapped rows: size them from the text (a CJK char ≈ 2 width units)
-        lines = max(_lines(f.message, widths[-1]), _lines(f.row or "", widths[-5]), 1)
-        ws.set_row(r, 15 * lines)
+        n_lines = max(_lines(f.message, widths[-1]), _lines(f.row or "", widths[-5]), 1)
+        ws.set_row(r, 15 * n_lines)
     if not is_template:
         widths.insert(3, 16)
     for j, w in enumerate(widths):

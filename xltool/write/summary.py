@@ -24,6 +24,7 @@ from xltool import __version__
 from xltool.core.combined import DISTRICT_NAME, CombineResult
 from xltool.core.findings import SEVERITY_ZH
 from xltool.core.model import Finding, Severity
+from xltool.core.numbers import tidy
 from xltool.spec import Style, unnumbered
 from xltool.spec.selections import headline_keys, outcome_groups, received_key
 from xltool.spec.types import CellDef
@@ -308,7 +309,7 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
                 ws.write_number(r, cp, p)
                 prev_sum[k] += p
             cur = row[det.col[k] - 2]
-            ws.write_formula(r, cc, f"={col_letter(det.col[k])}{r + 1}", None, 0 if cur != cur else _n(cur))
+            ws.write_formula(r, cc, f"={col_letter(det.col[k])}{r + 1}", None, 0 if cur != cur else tidy(cur))
         note = o.reason if invalid else (f"文件：{o.sub.path.name}")
         ws.write_string(r, det.note_col, note, st.invalid if invalid else st.cell)
     t = det.total_row
@@ -318,14 +319,10 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
         c = det.col[k]
         ws.write_formula(t, c, f"=SUM({a1(det.first, c)}:{a1(det.last, c)})", st.total, result.totals[k])
     for k, cp, cc in det.yoy:
-        ws.write_formula(t, cp, f"=SUM({a1(det.first, cp)}:{a1(det.last, cp)})", st.total, _n(prev_sum[k]))
+        ws.write_formula(t, cp, f"=SUM({a1(det.first, cp)}:{a1(det.last, cp)})", st.total, tidy(prev_sum[k]))
         ws.write_formula(t, cc, f"=SUM({a1(det.first, cc)}:{a1(det.last, cc)})", st.total, result.totals[k])
     ws.write_string(t, det.note_col, f"{len(result.rows)} 个单位之和；空白与“/”按 0 计", st.total)
     ws.autofilter(SL.DETAIL_TITLE_ROW, 0, det.last, det.last_col)
-
-
-def _n(x: float) -> int | float:
-    return int(x) if float(x).is_integer() else round(float(x), 6)
 
 
 # --- 报送情况 / 问题清单 ------------------------------------------------------------------
@@ -430,7 +427,7 @@ def _chart_sheet(wb: xlsxwriter.Workbook, ws: Worksheet, result: CombineResult, 
         r = det.first + i + 1
         ws.write_formula(n + 1, 0, f"={SL.DETAIL_SHEET}!A{r}", None, result.rows[i].agency)
         v = data[i]
-        ws.write_formula(n + 1, 1, f"={det.cell_ref(rk, i)}", None, 0 if v != v else _n(v))
+        ws.write_formula(n + 1, 1, f"={det.cell_ref(rk, i)}", None, 0 if v != v else tidy(v))
     bar = wb.add_chart({"type": "bar"})
     n = len(order)
     bar.add_series({
@@ -452,7 +449,7 @@ def _chart_sheet(wb: xlsxwriter.Workbook, ws: Worksheet, result: CombineResult, 
     for n2, (label, keys) in enumerate(groups):
         refs = ",".join(f"{_q(sheet3)}!{lay.address[k][1]}" for k in keys)
         ws.write_string(n2 + 1, 3, label)
-        ws.write_formula(n2 + 1, 4, f"=SUM({refs})", None, _n(sum(result.totals[k] for k in keys)))
+        ws.write_formula(n2 + 1, 4, f"=SUM({refs})", None, tidy(sum(result.totals[k] for k in keys)))
     col = wb.add_chart({"type": "column"})
     col.add_series({
         "name": "办理结果",

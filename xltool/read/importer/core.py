@@ -20,6 +20,7 @@ from typing import Any
 
 from xltool.core.labels import norm_label
 from xltool.core.model import BLANK, CellValue
+from xltool.core.numbers import show
 from xltool.read.importer.document import Document, DocumentError, Para, Row, load
 from xltool.read.importer.tables import Detection, Issue, detect, short
 from xltool.spec import CURRENT, FORMATS, Format, SpecError
@@ -382,7 +383,7 @@ def split_totals(res: ImportResult) -> tuple[dict[str, CellValue], dict[str, obj
             if v.state == "number" and v.number is not None:
                 overrides[key] = v.number
                 eff[key] = float(v.number)
-                notes[key] = (f"原报告中“{cd.row.label}·{cd.column.label}”为 {v.raw or v.number}，与各分项之和 {_n(calc)} 不符；"
+                notes[key] = (f"原报告中“{cd.row.label}·{cd.column.label}”为 {v.raw or v.number}，与各分项之和 {show(calc)} 不符；"
                               "按原报告保留，未改为公式。")
             elif key not in res.values and not parts_known:
                 overrides[key] = None  # neither the total nor all its parts were published
@@ -391,12 +392,8 @@ def split_totals(res: ImportResult) -> tuple[dict[str, CellValue], dict[str, obj
                 overrides[key] = None if v.state == "blank" else (v.raw or "")
                 eff[key] = 0.0
                 shown = "空白" if v.state == "blank" else f"“{v.raw}”"
-                notes[key] = f"原报告中“{cd.row.label}·{cd.column.label}”为{shown}，按原报告保留（各分项之和为 {_n(calc)}）。"
+                notes[key] = f"原报告中“{cd.row.label}·{cd.column.label}”为{shown}，按原报告保留（各分项之和为 {show(calc)}）。"
     return inputs, overrides, notes
-
-
-def _n(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.6f}".rstrip("0").rstrip(".")
 
 
 def to_json(res: ImportResult, output: str | None = None) -> dict[str, Any]:

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from xltool.core.labels import label_key, match_score, norm_label
+from xltool.core.labels import match_score, norm_label, starts_table
 from xltool.core.model import CellValue
 from xltool.read.importer.document import Row
 from xltool.read.values import parse_text
-from xltool.spec import CURRENT, FORMATS, Format, SpecError, Style, Table, format_for_year
+from xltool.spec import CAPTION_PREFIX, CURRENT, FORMATS, Format, SpecError, Style, Table, format_for_year
 
 _ROW_GAP = 4  # unknown rows tolerated between two rows of one table
 _HEADER_BAND = 8  # rows searched above section 三's first data row for its header
@@ -71,7 +71,7 @@ def short(section: str) -> str:
 def _value(text: str, unit: str | None) -> CellValue:
     """A published cell as a CellValue; the raw text is kept when it was not a plain number."""
     cv = parse_text(text, unit)
-    if cv.state == "number" and cv.raw is not None and cv.raw.strip() == str(cv.number):
+    if cv.number is not None and cv.raw is not None and cv.raw.strip() == str(cv.number):
         return CellValue.of(cv.number)  # "0 " / " 0" / "0\u2002" are just numbers
     return cv
 
@@ -89,12 +89,12 @@ def _fit(cells: Sequence[str], n: int) -> list[str] | None:
 
 
 def _is_caption(text: str) -> bool:
-    return norm_label(text).startswith("第二十条")
+    return norm_label(text).startswith(CAPTION_PREFIX)
 
 
 def _stop(row: Row) -> bool:
-    """A row that starts another table: a 第二十条 caption or an 信息内容 header."""
-    return any(_is_caption(c) or label_key(c) == "信息内容" for c in row.cells if c)
+    """A row that starts another table (``labels.starts_table``, the reader's rule too)."""
+    return any(starts_table(c) for c in row.cells if c)
 
 
 # --- section 二: caption, flat header, labelled rows ------------------------------------
@@ -145,8 +145,8 @@ def _match_grid(rows: Sequence[Row], t: Table) -> TableMatch | None:
                     m.extras[f"{t.caption}·{''.join(labels)}"] = "；".join(v.strip() for v in vals)
                 continue
             found.add(hit.key)
-            vals = _fit(r.cells[li + 1 :], n_after)
-            if vals is None:
+            fitted = _fit(r.cells[li + 1 :], n_after)
+            if fitted is None:
                 m.issues.append(Issue(
                     "ROW_CELLS", f"{short(t.section)}“{t.caption}”的“{hit.label}”一行（{r.where}）有 "
                     f"{len(r.cells) - li - 1} 个数值单元格，表头有 {n_after} 列，无法确定对应关系，该行未导入。",
@@ -154,7 +154,7 @@ def _match_grid(rows: Sequence[Row], t: Table) -> TableMatch | None:
                 continue
             for ck, pos in cols.items():
                 key = t.cell_key(hit.key, ck)
-                m.values[key] = _value(vals[pos], t.column(ck).unit)
+                m.values[key] = _value(fitted[pos], t.column(ck).unit)
                 m.where[key] = r.where
         m.rows_found = len(found)
         if not found:
