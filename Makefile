@@ -39,4 +39,4 @@ bundle: $(BIN)/xltool
 	$(BIN)/python packaging/bundle.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) demo-output .pytest_cache build dist

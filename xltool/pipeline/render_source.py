@@ -16,11 +16,11 @@ from pathlib import Path
 
 from xltool.core.labels import norm_label
 from xltool.core.model import CellValue, Finding, Severity
+from xltool.core.numbers import show as fmt_num
 from xltool.errors import XltoolError
 from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, guard
 from xltool.read.summary import is_summary_file, summary_guard_limits
 from xltool.read.values import cell_text
-from xltool.core.numbers import show as fmt_num
 from xltool.spec import FORMATS, Format
 from xltool.workbook.layout import META_SHEET, Layout, layout_for, parse_a1
 
