@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from xltool.core.detect import TABLE_SECTIONS, decide_format
 from xltool.core.labels import match_score, norm_label, starts_table
 from xltool.read.values import cell_text
 from xltool.spec import CURRENT, FORMATS, Format, Style, Table
@@ -304,30 +305,20 @@ def locate_report(indexes: Sequence[SheetIndex], expect_format: str | None = Non
             loc = locate_table(indexes, t)
             if loc is not None:
                 per_fmt[fid][t.key] = loc
-    sections: dict[str, str | None] = {}
-    for sec in ("sec2", "sec3", "sec4"):
-        scores = {
+    scores = {
+        sec: {
             fid: sum(loc.score for k, loc in locs.items() if FORMATS[fid].table(k).section == sec)
             for fid, locs in per_fmt.items()
         }
-        top = max(scores.values())
-        winners = [fid for fid, s in scores.items() if s == top]
-        sections[sec] = winners[0] if top and len(winners) == 1 else None
-    signals = {f for f in sections.values() if f}
-    conflict = len(signals) > 1
-    chosen: str | None
-    if expect_format in FORMATS:
-        chosen = expect_format
-    elif len(signals) == 1:
-        chosen = next(iter(signals))
-    elif conflict:
-        chosen = sections["sec3"] or sections["sec2"]
-    else:
-        found_any = any(per_fmt[f] for f in per_fmt)
-        chosen = CURRENT.id if found_any else None
+        for sec in TABLE_SECTIONS
+    }
+    # a table found with score 0 still counts as "found" (the format is then the current one)
+    found_any = any(per_fmt[f] for f in per_fmt)
+    d = decide_format(scores, prefer=expect_format)
+    chosen = d.chosen if d.chosen is not None else (CURRENT.id if found_any else None)
     if chosen is None:
-        return Located(None, {}, sections, conflict)
-    return Located(FORMATS[chosen], per_fmt[chosen], sections, conflict)
+        return Located(None, {}, d.per_section, d.conflict)
+    return Located(FORMATS[chosen], per_fmt[chosen], d.per_section, d.conflict)
 
 
 # --- agency and year written somewhere --------------------------------------------------

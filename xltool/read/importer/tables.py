@@ -15,11 +15,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from xltool.core.detect import TABLE_SECTIONS, decide_format
 from xltool.core.labels import match_score, norm_label, starts_table
 from xltool.core.model import CellValue
 from xltool.read.importer.document import Row
 from xltool.read.values import parse_text
-from xltool.spec import CAPTION_PREFIX, CURRENT, FORMATS, Format, SpecError, Style, Table, format_for_year
+from xltool.spec import (
+    CAPTION_PREFIX,
+    CURRENT,
+    FORMATS,
+    TABLE_SHEETS,
+    Format,
+    SpecError,
+    Style,
+    Table,
+    format_for_year,
+)
 
 _ROW_GAP = 4  # unknown rows tolerated between two rows of one table
 _HEADER_BAND = 8  # rows searched above section 三's first data row for its header
@@ -338,34 +349,33 @@ class Detection:
 def detect(rows: Sequence[Row], prefer: str | None = None, year: int | None = None) -> Detection:
     """Match both formats; the labels decide (section by section), not the year."""
     matches = {fid: match_format(rows, f) for fid, f in FORMATS.items()}
-    per: dict[str, str | None] = {}
-    for sec in ("sec2", "sec3", "sec4"):
-        scores = {fid: m.section_score(sec) for fid, m in matches.items()}
-        top = max(scores.values())
-        winners = [fid for fid, s in scores.items() if s == top]
-        per[sec] = winners[0] if top and len(winners) == 1 else None
-    signals = {f for f in per.values() if f}
-    names = {"sec2": "表二", "sec3": "表三", "sec4": "表四"}
-    if prefer in FORMATS:
-        how = f"按 --format 指定为 {prefer} 版格式"
-        if signals and signals != {prefer}:
+    scores = {sec: {fid: m.section_score(sec) for fid, m in matches.items()} for sec in TABLE_SECTIONS}
+    if not any(m.tables for m in matches.values()) and prefer not in FORMATS:
+        return Detection(None, {s: None for s in TABLE_SECTIONS}, "没有找到年报表格", False)
+    d = decide_format(scores, prefer=prefer, year=year)
+    per, signals = d.per_section, {f for f in d.per_section.values() if f}
+    fid = d.chosen or (format_for_year(year).id if year is not None and _fits(year) else CURRENT.id)
+    names = {s: TABLE_SHEETS[s][1] for s in TABLE_SECTIONS}
+    if d.basis == "requested":
+        how = f"按 --format 指定为 {fid} 版格式"
+        if signals and signals != {fid}:
             how += f"（表格标签显示为 {'、'.join(sorted(signals))} 版，请核对）"
-        return Detection(matches[prefer], per, how, len(signals) > 1)
-    if len(signals) == 1:
-        fid = next(iter(signals))
+    elif d.basis == "labels":
         by = "、".join(names[s] for s, f in per.items() if f == fid)
-        doc = FORMATS[fid].document
-        return Detection(matches[fid], per, f"{fid} 版格式（{doc}）：由{by}的表格标签判断", False)
-    if len(signals) > 1:
-        fid = per["sec2"] or per["sec3"] or next(iter(sorted(signals)))
+        how = f"{fid} 版格式（{FORMATS[fid].document}）：由{by}的表格标签判断"
+    elif d.basis == "conflict":
         parts = "，".join(f"{names[s]}像 {f} 版" for s, f in per.items() if f)
-        return Detection(matches[fid], per, f"各表格标签指向不同格式（{parts}），按 {fid} 版读取，请核对", True)
-    if not any(m.tables for m in matches.values()):
-        return Detection(None, per, "没有找到年报表格", False)
-    if year is not None:
-        try:
-            fid = format_for_year(year).id
-        except SpecError:
-            fid = CURRENT.id
-        return Detection(matches[fid], per, f"表格标签无法区分两版格式，按年度 {year} 采用 {fid} 版", False)
-    return Detection(matches[CURRENT.id], per, f"表格标签无法区分两版格式，按现行 {CURRENT.id} 版读取", False)
+        how = f"各表格标签指向不同格式（{parts}），按 {fid} 版读取，请核对"
+    elif d.basis == "year" or (year is not None and _fits(year)):
+        how = f"表格标签无法区分两版格式，按年度 {year} 采用 {fid} 版"
+    else:
+        how = f"表格标签无法区分两版格式，按现行 {fid} 版读取"
+    return Detection(matches[fid], per, how, d.conflict)
+
+
+def _fits(year: int) -> bool:
+    try:
+        format_for_year(year)
+    except SpecError:
+        return False
+    return True
