@@ -18,6 +18,7 @@ from typing import Any, Literal
 from xltool.core.findings import REGISTRY
 from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, Severity
 from xltool.core.names import normalize_name
+from xltool.core.report import FileReport
 from xltool.errors import XltoolError
 from xltool.rules.validate import evaluate
 from xltool.spec import format_for_year
@@ -33,7 +34,7 @@ class CheckError(XltoolError):
 
 
 @dataclass
-class CheckedFile:
+class CheckedFile(FileReport):
     """One file's outcome. ``report`` has totals as validation understood them.
 
     ``result`` is the reader's ``ReadResult`` (values exactly as read, cached totals
