@@ -18,6 +18,8 @@ demo: $(BIN)/xltool
 
 test: $(BIN)/xltool
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest xltool tests
 
 lint: $(BIN)/xltool

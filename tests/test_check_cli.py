@@ -325,15 +325,16 @@ def test_check_paths_api_keeps_results_for_combine(folder: dict[str, Any]) -> No
 
 
 def test_blank_template_collapses_warnings_and_feedback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A template returned empty: one BLANK per input; console collapses them, -v shows all."""
+    """A template returned empty: UNFILLED (an error, issue 10) and one BLANK per input;
+    the console collapses the BLANKs, -v shows all."""
     d = tmp_path / "in"
     d.mkdir()
     write_workbook(d / "空表.xlsx", FMT, YEAR, agency="甲局")
     fb = tmp_path / "意见"
     code, out, _ = run_cli([str(d), "--year", str(YEAR), "--feedback", str(fb)], capsys)
     n_inputs = len(FMT.input_keys)
-    assert code == 0  # blanks are warnings
-    assert f"0 个错误，{n_inputs} 个警告" in out
+    assert code == 1  # blanks are warnings, but a report with nothing filled in is 未填写 (an error)
+    assert f"1 个错误，{n_inputs} 个警告" in out and "UNFILLED" in out
     assert f"另有 {n_inputs - 5} 处 BLANK" in out and out.count(" BLANK  ") == 5
     assert (fb / "空表_校验意见.xlsx").is_file() and "已为 1 个有问题的文件生成校验意见表" in out
     code, out, _ = run_cli([str(d), "--year", str(YEAR), "-v"], capsys)

@@ -1,4 +1,4 @@
-"""Roster files as clerks make them: CSV in UTF-8 (with/without BOM) or GBK, and XLSX."""
+"""Roster files as clerks make them: CSV in UTF-8 (with/without BOM) or GBK, XLSX, XLS, TXT."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ def test_errors_missing_empty_and_no_header(tmp_path: Path) -> None:
 
 
 def test_error_unsupported_and_corrupt_files(tmp_path: Path) -> None:
-    assert "类型不支持" in _err(tmp_path, b"x", "名单.xls")
+    assert "类型不支持" in _err(tmp_path, b"x", "名单.doc")
+    assert "无法打开" in _err(tmp_path, b"x", "名单.xls")
     assert "无法打开" in _err(tmp_path, b"PK\x03\x04 not really a zip", "名单.xlsx")
     assert "编码无法识别" in _err(tmp_path, b"\xff\xfe\x00\xd8\x81\x81\xff", "名单.csv")
 
@@ -118,3 +119,47 @@ def test_error_illegal_file_name_characters_are_listed(tmp_path: Path) -> None:
 def test_error_row_without_name(tmp_path: Path) -> None:
     msg = _err(tmp_path, "单位名称,联系人\r\n环翠区民政局,李四\r\n,王五\r\n".encode())
     assert "第 3 行" in msg and "单位名称" in msg
+
+
+def test_xls_roster_made_by_libreoffice(tmp_path: Path, soffice_profile: Path) -> None:
+    """An old-format .xls (BIFF8, as Excel 2003 and WPS save it), converted from an .xlsx."""
+    from xltool.workbook.soffice import convert
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2025年度报送单位名单"])
+    for r in ROWS:
+        ws.append(r)
+    src = tmp_path / "名单.xlsx"
+    wb.save(src)
+    (xls,) = convert([src], tmp_path / "xls", "xls", profile=soffice_profile)
+    assert xls.suffix == ".xls" and xls.read_bytes()[:4] == bytes.fromhex("D0CF11E0")
+    entries = read_roster(xls)
+    assert entries == EXPECTED
+    assert [e.row for e in entries] == [3, 4, 5]
+    # an .xlsx that was renamed .xls is read too
+    renamed = tmp_path / "改名.xls"
+    renamed.write_bytes(src.read_bytes())
+    assert read_roster(renamed) == EXPECTED
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_txt_roster_one_name_a_line(tmp_path: Path, encoding: str) -> None:
+    p = tmp_path / "名单.txt"
+    p.write_bytes("环翠区科学技术局\r\n\r\n  环翠区民政局 \r\n威海市环翠区鲸园街道办事处\r\n".encode(encoding))
+    entries = read_roster(p)
+    assert [e.name for e in entries] == [e.name for e in EXPECTED]
+    assert [e.row for e in entries] == [1, 3, 4]  # line numbers, for messages
+    assert all(e.credit_code is None and e.contact is None for e in entries)
+
+
+def test_txt_roster_with_header_or_pasted_table_and_errors(tmp_path: Path) -> None:
+    p = tmp_path / "名单.txt"
+    p.write_text("单位名称\n环翠区民政局\n环翠区财政局\n", encoding="utf-8")
+    assert [e.name for e in read_roster(p)] == ["环翠区民政局", "环翠区财政局"]
+    p.write_text("\t".join(ROWS[0]) + "\n" + "\n".join("\t".join(r) for r in ROWS[1:]) + "\n", encoding="utf-8")
+    assert read_roster(p) == EXPECTED  # columns pasted from Excel into Notepad
+    assert "空的" in _err(tmp_path, b"\r\n  \r\n", "名单.txt")
+    msg = _err(tmp_path, "环翠区民政局\n环翠区/科技局\n环翠区民政局\n".encode("gbk"), "名单.txt")
+    assert "第 2 行“环翠区/科技局”" in msg and "第 1 行、第 3 行" in msg
+    assert "编码无法识别" in _err(tmp_path, b"\xff\xfe\x00\xd8\x81\x81\xff", "名单.txt")

@@ -567,28 +567,40 @@ def test_cli_roster_and_agency(tmp_path: Path, capsys: pytest.CaptureFixture[str
     roster.write_bytes("单位名称,联系人\r\n环翠区民政局,李四\r\n环翠区财政局,\r\n".encode("gbk"))
     out_dir = tmp_path / "out"
     code, out, err = run_cli(
-        [
-            "template",
-            "--year",
-            "2025",
-            "--roster",
-            str(roster),
-            "--agency",
-            "环翠区信访局",
-            "--out",
-            str(out_dir),
-        ],
-        capsys,
+        ["template", "--year", "2025", "--roster", str(roster), "--out", str(out_dir)], capsys
     )
     assert code == 0, err
     names = sorted(p.name for p in out_dir.iterdir())
-    assert names == sorted(
-        template_filename(2025, n) for n in ("环翠区民政局", "环翠区财政局", "环翠区信访局")
-    )
-    assert out.count("已生成：") == 3 and "共生成 3 个单位模板" in out and "2021 格式" in out
+    assert names == sorted(template_filename(2025, n) for n in ("环翠区民政局", "环翠区财政局"))
+    assert out.count("已生成：") == 2 and "共生成 2 个单位模板" in out and "2021 格式" in out
     wb = load_workbook(out_dir / template_filename(2025, "环翠区民政局"))
     s, a = layout_for(V2021).info_address["filler"]
     assert wb[s][a].value == "李四"  # roster 联系人 prefilled as 填报人
+
+
+def test_cli_roster_with_agency_makes_that_agencys_template(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--roster R --agency X: X's template only, from its roster row (code and contact)."""
+    roster = tmp_path / "名单.csv"
+    roster.write_bytes(
+        "单位名称,统一社会信用代码,联系人\r\n环翠区民政局,11371002MB2851234X,李四\r\n环翠区财政局,,王五\r\n".encode("gbk")
+    )
+    out_dir = tmp_path / "out"
+    argv = ["template", "--year", "2025", "--roster", str(roster), "--out", str(out_dir)]
+    code, out, err = run_cli([*argv, "--agency", "环翠区 民政局"], capsys)
+    assert code == 0, err
+    assert [p.name for p in out_dir.iterdir()] == [template_filename(2025, "环翠区民政局")]
+    assert "共生成 1 个单位模板" in out
+    wb = load_workbook(out_dir / template_filename(2025, "环翠区民政局"))
+    lay = layout_for(V2021)
+    cell = {k: wb[s][a].value for k, (s, a) in lay.info_address.items()}
+    assert (cell["agency"], cell["credit_code"], cell["filler"]) == ("环翠区民政局", "11371002MB2851234X", "李四")
+    # an agency that is not on the roster: a clear message, nothing written
+    code, out, err = run_cli([*argv, "--agency", "环翠区民政", "--force"], capsys)
+    assert code == 2 and out == ""
+    assert "单位“环翠区民政”不在名单文件“名单.csv”中" in err and "环翠区民政局" in err
+    assert [p.name for p in out_dir.iterdir()] == [template_filename(2025, "环翠区民政局")]
 
 
 def test_cli_blank_template_2019_format_and_password(
@@ -620,6 +632,10 @@ def test_cli_blank_template_2019_format_and_password(
         (["--roster", "{tmp}/dup.csv"], "第 2 行、第 3 行"),
         (["--roster", "{tmp}/dup.csv", "--agency", "x"], "重复"),
         (["--roster", "{tmp}/bad.csv"], "“*”"),
+        (["--password", "政务公开"], "第 1 个字符“政”不是英文字母、数字或英文标点"),
+        (["--password", "ｚｗｇｋ"], "第 1 个字符“ｚ”"),
+        (["--password", "abc\tdef"], "第 4 个字符“U+0009”"),
+        (["--password", "a" * 16], "共 16 个字符，超过 15 个"),
     ],
 )
 def test_cli_bad_input_exits_2_and_writes_nothing(
@@ -639,6 +655,50 @@ def test_cli_bad_input_exits_2_and_writes_nothing(
     assert expect in err and err.startswith("错误：")
     assert out == ""
     assert not out_dir.exists()
+
+
+def test_cli_password_printable_ascii_up_to_15(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pw = "Zw g!k~2025#$%&"  # 15 characters, spaces and punctuation included
+    code, _out, err = run_cli(["template", "--year", "2025", "--password", pw, "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    (p,) = tmp_path.iterdir()
+    assert load_workbook(p)["表三 依申请公开"].protection.password == legacy_password_hash(pw)
+    with pytest.raises(ValueError, match="不能使用"):  # the API refuses too (TemplateError)
+        write_workbook(tmp_path / "x.xlsx", V2021, 2025, password="密码")
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_cli_year_after_this_year_is_refused_this_year_is_noted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Report year Y is collected in early Y+1: a later year is a typo; this year gets a note."""
+    import datetime as dt
+
+    this = dt.date.today().year
+    out_dir = tmp_path / "out"
+    for cmd in (["template", "--out", str(out_dir)], ["check", str(tmp_path)], ["combine", str(tmp_path), "--out",
+                str(out_dir / "汇总.xlsx")], ["import", str(tmp_path / "x.txt"), "--out", str(out_dir)]):
+        code, out, err = run_cli([*cmd, "--year", str(this + 1)], capsys)
+        assert code == 2 and out == "", cmd
+        assert f"报告年度 {this + 1} 晚于今年（{this} 年）" in err and f"今年报送的是 {this - 1} 年度的报告" in err
+        assert "2019 格式（国办公开办函〔2019〕60号）用于 2019–2020 年度" in err and "2021 年度起" in err
+        assert not out_dir.exists()
+    code, out, err = run_cli(["template", "--out", str(out_dir), "--year", str(this)], capsys)
+    assert code == 0, err
+    assert f"提示：{this} 年度的报告要到 {this + 1} 年年初才报送" in out and f"--year {this - 1}" in out
+    code, out, err = run_cli(["template", "--out", str(out_dir), "--year", str(this - 1), "--force"], capsys)
+    assert code == 0 and "提示" not in out
+    code, out, err = run_cli(["template", "--out", str(out_dir), "--year", "2018"], capsys)
+    assert code == 2 and "不在支持范围内" in err and "2019–2020 年度" in err
+
+
+def test_cli_help_states_the_years_of_each_format(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["template", "--help"])
+    out = "".join(capsys.readouterr().out.split())  # argparse wraps the help text
+    assert "2019格式（国办公开办函〔2019〕60号）用于2019–2020年度" in out
+    assert "2021格式（国办公开办函〔2021〕30号）用于2021年度起" in out
+    assert "不能晚于今年" in out
 
 
 def test_cli_existing_output_needs_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

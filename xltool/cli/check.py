@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xltool.cli import UsageError
-from xltool.spec import SpecError, check_year
+from xltool.cli import UsageError, check_output, examples
+from xltool.errors import os_error_message
+from xltool.pipeline.check import CheckError, check_paths
+from xltool.pipeline.report_text import render, write_json
+from xltool.read import find_workbooks
+from xltool.spec import SpecError, check_not_future
 
 DESCRIPTION = """校验各单位报回的年度报告工作簿：读取数字，核对勾稽关系、合计、数值范围和填写规范。
 每个文件一行结果（通过 / 有错误 / 无法读取），随后按文件列出问题（如 表三!J12 …）。
@@ -18,12 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "check",
         help="校验回收的报表",
         description=DESCRIPTION,
+        epilog=examples(
+            "xltool check 回收 --year 2025",
+            "xltool check 回收 --year 2025 --roster 单位名单.xlsx --previous 2024年全区汇总.xlsx --feedback 校验意见",
+            "xltool check 回收 --year 2025 --json 校验结果.json",
+        ),
         add_help=False,
     )
     p.add_argument("-h", "--help", action="help", help="显示帮助信息并退出")
     p.add_argument("paths", nargs="+", metavar="路径", help="要校验的文件或文件夹（文件夹含子文件夹）")
     p.add_argument("--year", type=int, metavar="年度", help="本次校验的报告年度；年度不符的文件会报错")
-    p.add_argument("--roster", metavar="名单文件", help="报送单位名单（.csv 或 .xlsx），列出未报送和名单外单位")
+    p.add_argument("--roster", metavar="名单文件", help="报送单位名单（.xlsx、.xls、.csv，或每行一个单位名称的 .txt），列出未报送和名单外单位")
     p.add_argument("--previous", metavar="上年数据", action="append",
                    help="上年汇总表或上年各单位报表（文件或文件夹），用于跨年度核对（上年结转等）；可重复")
     p.add_argument("--feedback", metavar="文件夹", help="为有问题的文件生成带批注的校验意见表（原文件不会被修改）")
@@ -34,16 +43,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xltool.pipeline.check import CheckError, check_paths
-    from xltool.pipeline.report_text import render, write_json
-
     if args.year is not None:
         try:
-            check_year(args.year)
+            check_not_future(args.year)
         except SpecError as e:
             raise UsageError(str(e)) from None
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers 必须是正整数。")
+    # outputs never touch an input: not the files read, not the roster or last year's data
+    inputs = [*args.paths, *([args.roster] if args.roster else []), *(args.previous or [])]
+    files = find_workbooks(args.paths) if args.feedback or args.json else []
+    if args.feedback:
+        check_output(args.feedback, "--feedback", folder=True, inputs=inputs, files=files, folder_ok=True)
+    if args.json:
+        check_output(args.json, "--json", folder=False, example="校验结果.json", inputs=inputs, files=files)
     try:
         result = check_paths(
             args.paths,
@@ -62,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             path = write_json(result, args.json)
         except OSError as e:
-            print(f"错误：无法写入 JSON 文件 {args.json}：{e.strerror or e}", file=sys.stderr)
+            print(f"错误：无法写入 JSON 文件 {args.json}。{os_error_message(e)}", file=sys.stderr)
             return 2
         print(f"结果已保存到 {path}。")
     return result.exit_code

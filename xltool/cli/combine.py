@@ -6,17 +6,22 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TextIO
 
-from xltool.cli import UsageError
+from xltool.cli import UsageError, check_output, examples
+from xltool.core.combined import Disposition
 from xltool.pipeline.combine import CombineError, CombineResult, combine
+from xltool.pipeline.workspace import WorkspaceError, combine_workspace, open_workspace
+from xltool.read import find_workbooks
+from xltool.read.summary import is_summary_file
+from xltool.spec import SpecError, check_not_future
 from xltool.workbook.fileio import atomic_path
 from xltool.workbook.summary_layout import FINDINGS_SHEET, STATUS_SHEET
 
 SHOW_MAX = 20  # excluded files / missing agencies listed on the terminal
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "combine",
         help="汇总各单位报表，生成全区汇总表",
@@ -25,19 +30,25 @@ def register(sub: Any) -> None:
             "把通过校验的报表逐项相加，生成全区汇总工作簿：汇总表二/表三/表四、分单位明细、"
             "报送情况、问题清单、图表和说明。有错误的文件默认不计入汇总，并在报送情况中列出原因。"
         ),
-        epilog=(
-            "退出码：0 已生成汇总表，所有文件均计入且通过校验；1 已生成汇总表，但有文件未计入、"
-            "有错误仍计入或名单中有单位未报送；2 参数错误或没有可汇总的文件。"
+        epilog=examples(
+            "xltool combine 回收 --out 2025年全区汇总.xlsx --year 2025",
+            "xltool combine 回收 --out 2025年全区汇总.xlsx --year 2025 --roster 单位名单.xlsx "
+            "--previous 2024年全区汇总.xlsx --district 威海市环翠区人民政府",
+            "xltool combine --workspace 2025年报",
+            before="退出码：0 已生成汇总表，所有文件均计入且通过校验；1 已生成汇总表，但有文件未计入、"
+            "有错误仍计入或名单中有单位未报送；2 参数错误或没有可汇总的文件。",
         ),
         add_help=False,
     )
     p._positionals.title = "位置参数"
     p._optionals.title = "选项"
     p.add_argument("-h", "--help", action="help", help="显示帮助信息并退出")
-    p.add_argument("paths", nargs="+", metavar="路径", help="各单位报表文件或所在文件夹（可给多个）")
-    p.add_argument("--out", "-o", required=True, metavar="汇总表.xlsx", help="输出的汇总工作簿（.xlsx）")
+    p.add_argument("paths", nargs="*", metavar="路径", help="各单位报表文件或所在文件夹（可给多个）")
+    p.add_argument("--out", "-o", metavar="汇总表.xlsx", help="输出的汇总工作簿（.xlsx；用 --workspace 时默认写入工作区的 汇总/）")
+    p.add_argument("--workspace", metavar="工作区",
+                   help="按工作区汇总：每个单位取当前版本，按已记录的决定（include 等）计入，不必给路径")
     p.add_argument("--year", type=int, metavar="年度", help="报告年度；不指定时按多数文件的年度")
-    p.add_argument("--roster", metavar="名单文件", help="报送名单（.xlsx 或 .csv），用于核对谁已报送、谁未报送")
+    p.add_argument("--roster", metavar="名单文件", help="报送名单（.xlsx、.xls、.csv，或每行一个单位名称的 .txt），用于核对谁已报送、谁未报送")
     p.add_argument(
         "--previous", action="append", metavar="路径",
         help="上年数据：上年汇总表，或上年各单位报表文件/文件夹（可重复给出）；用于结转核对和同比列",
@@ -52,7 +63,26 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    json_path = None if args.json in (None, "-") else Path(args.json)
+    if args.workspace:
+        return _run_workspace(args)
+    if not args.paths or not args.out:
+        raise UsageError("请给出报表所在的路径和 --out 汇总表.xlsx（或用 --workspace 工作区）。")
+    if args.year is not None:
+        try:
+            check_not_future(args.year)
+        except SpecError as e:
+            raise UsageError(str(e)) from None
+    # outputs never touch an input (even with --force): not the files read, not the roster or last year's data
+    inputs = [*args.paths, *([args.roster] if args.roster else []), *(args.previous or [])]
+    files = find_workbooks(args.paths)
+    out = Path(args.out)
+    # our own earlier summary among the returns is not an input (combine skips it): --force may replace it
+    own = out.is_file() and is_summary_file(out)
+    check_output(out, "--out", folder=False, example="汇总.xlsx", inputs=inputs,
+                 files=[f for f in files if not (own and f.resolve() == out.resolve())])
+    json_path = None if args.json in (None, "-") else check_output(args.json, "--json", folder=False,
+                                                                  example="汇总结果.json", inputs=inputs,
+                                                                  files=files)
     if json_path is not None and json_path.exists() and not args.force:
         raise UsageError(f"JSON 文件 {json_path} 已存在。如要覆盖，请加 --force；或换一个文件名。")
     try:
@@ -83,10 +113,28 @@ def run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def report(result: CombineResult, out: Any) -> None:
+def _run_workspace(args: argparse.Namespace) -> int:
+    """``combine --workspace DIR``: the summary of the workspace's current versions."""
+    if args.paths:
+        raise UsageError("用 --workspace 汇总时不要再给路径：文件取自工作区（先用 xltool receive 收进去）。")
+    try:
+        ws = open_workspace(args.workspace)
+    except WorkspaceError as e:
+        raise UsageError(str(e)) from None
+    try:
+        result = combine_workspace(ws, out=args.out, force=bool(args.force or args.out is None))
+    except CombineError as e:
+        raise UsageError(str(e)) from None
+    finally:
+        ws.close()
+    report(result, sys.stdout)
+    return result.exit_code
+
+
+def report(result: CombineResult, out: TextIO) -> None:
     """The terminal summary, in Chinese."""
     w = out.write
-    n_inv = sum(1 for o in result.rows if o.disposition.name == "INVALID")
+    n_inv = sum(1 for o in result.rows if o.disposition is Disposition.INVALID)
     w(f"已生成汇总表：{result.output}\n")
     w(f"  {result.year_note}报表格式：{result.fmt.id}。\n")
     w(f"  共 {len(result.outcomes)} 个文件，{len(result.rows)} 个单位计入汇总"

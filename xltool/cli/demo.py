@@ -15,14 +15,16 @@ import shutil
 import time
 from pathlib import Path
 
-from xltool.cli import UsageError
+from xltool.cli import UsageError, check_output, examples
 from xltool.pipeline import sampledata
 from xltool.pipeline.check import check_paths
 from xltool.pipeline.combine import combine
 from xltool.pipeline.previous import load_previous
+from xltool.pipeline.render import prepare
 from xltool.read.roster import read_roster
 from xltool.spec import format_for_year
 from xltool.workbook.fileio import atomic_path
+from xltool.write.render.html import write_html
 from xltool.write.template import carry_over_prefill, write_templates
 
 DATA_DIR = "0_示例数据"
@@ -40,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="用示例数据演示完整流程（生成模板 → 校验 → 汇总）",
         description="用示例数据演示一年的完整流程：生成示例名单和回收报表，生成带上年结转预填的模板，"
         "校验回收的报表并生成退回修改用的校验意见，汇总生成全区汇总表。",
+        epilog=examples("xltool demo", "xltool demo --out 演示 --force"),
         add_help=False,
     )
     p.add_argument("-h", "--help", action="help", help="显示帮助信息并退出")
@@ -50,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def _prepare(out: Path, force: bool) -> None:
+    check_output(out, "--out", folder=True)
     if out.exists():
         if not out.is_dir():
             raise UsageError(f"输出位置“{out}”是一个文件，不是文件夹。")
@@ -90,9 +94,7 @@ def run(args: argparse.Namespace) -> int:
     result = combine([returns], year=year, roster=roster, previous=previous, out=summary_path, force=True,
                      district=district)
     # the publishable district report, from the summary just written
-    from xltool.pipeline.render import prepare
-    from xltool.write.render.docx import write_docx
-    from xltool.write.render.html import write_html
+    from xltool.write.render.docx import write_docx  # lazy: python-docx (+ lxml) costs every start ~35 ms
 
     prepared = prepare(summary_path)  # the title comes from the district recorded in the summary
     stem = f"{year}年_{sampledata.DISTRICT}_政府信息公开工作年度报告"

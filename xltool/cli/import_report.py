@@ -6,12 +6,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from xltool.cli import UsageError
-from xltool.spec import FORMATS
+from xltool.cli import UsageError, check_output, examples
+from xltool.errors import os_error_message
+from xltool.pipeline.importing import dump_json, output_name, write_result
+from xltool.pipeline.published import add_narrative_issues
+from xltool.read.importer import import_file, to_json
+from xltool.read.importer.core import SOURCE_KIND_ZH
+from xltool.spec import FORMATS, SpecError, check_not_future, check_year
+from xltool.write.template import TemplateError
 
-DESCRIPTION = """导入已公开发布的政府信息公开工作年度报告（网页另存的 .html、Word 文档 .docx，
+DESCRIPTION = """导入已公开发布的政府信息公开工作年度报告（网页另存的 .html、Word 文档 .docx、带文字的 PDF，
 或从网页/文档复制出的文本 .txt），按表格标签找到表二、表三、表四的数字和“一、五、六”部分的文字，
 生成本工具的已填报工作簿（可作为 check / combine 的 --previous 上年数据），或另存为 JSON。
 
@@ -20,12 +26,16 @@ DESCRIPTION = """导入已公开发布的政府信息公开工作年度报告（
 退出码：0 全部导入；1 有文件无法导入或有数字未能导入；2 参数错误。"""
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("import", help="导入已发布的年报（网页、Word、文本）", description=DESCRIPTION, add_help=False)
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="导入已发布的年报（网页、Word、PDF、文本）", description=DESCRIPTION, add_help=False,
+                       epilog=examples(
+                           "xltool import 2024年报网页.html 科技局2024年报.docx 复制的年报.txt --out 上年数据",
+                           "xltool import 科技局2024年报.html --agency 威海市环翠区科学技术局 --year 2024 --out 上年数据",
+                       ))
     p._positionals.title = "位置参数"
     p._optionals.title = "选项"
     p.add_argument("-h", "--help", action="help", help="显示帮助信息并退出")
-    p.add_argument("files", nargs="+", metavar="文件", help="已发布的年报：.html / .htm / .docx / .txt")
+    p.add_argument("files", nargs="+", metavar="文件", help="已发布的年报：.html / .htm / .docx / .pdf / .txt")
     p.add_argument("--out", "-o", metavar="文件夹",
                    help="工作簿输出文件夹（默认当前文件夹；只给 --json 时不生成工作簿）")
     p.add_argument("--json", metavar="文件", help="把导入结果另存为 JSON（UTF-8）；“-” 表示输出到屏幕")
@@ -37,31 +47,30 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xltool.pipeline.importing import output_name, write_result
-    from xltool.read.importer import import_file, to_json
-    from xltool.spec import SpecError, check_year
-    from xltool.write.template import TemplateError
-
     if args.agency and len(args.files) > 1:
         raise UsageError("--agency 只能用于导入一个文件（各文件的单位不同）。")
     if args.year is not None:
         try:
-            check_year(args.year)
+            check_not_future(args.year)
         except SpecError as e:
             raise UsageError(str(e)) from None
     for f in args.files:
+        if Path(f).is_dir():
+            raise UsageError(f"“{f}”是一个文件夹：请给出要导入的年报文件（.html / .docx / .pdf / .txt）。")
         if not Path(f).is_file():
             raise UsageError(f"找不到文件：{f}")
     write_books = args.out is not None or args.json is None
     out_dir = Path(args.out or ".")
-    if write_books and out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"输出位置“{out_dir}”是一个文件，不是文件夹。")
+    if write_books:
+        check_output(out_dir, "--out", folder=True, inputs=args.files)
+    if args.json not in (None, "-"):
+        check_output(args.json, "--json", folder=False, example="导入结果.json", inputs=args.files)
     stream = sys.stderr if args.json == "-" else sys.stdout
     items: list[dict[str, Any]] = []
     targets: dict[Path, str] = {}
     failed = 0
     for f in args.files:
-        res = import_file(f, agency=args.agency, year=args.year, format_id=args.format)
+        res = add_narrative_issues(import_file(f, agency=args.agency, year=args.year, format_id=args.format))
         output: str | None = None
         why: str | None = res.error
         if why is None and write_books:
@@ -93,12 +102,10 @@ def run(args: argparse.Namespace) -> int:
         json.dump({"imports": items}, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     elif args.json:
-        from xltool.pipeline.importing import dump_json
-
         try:
             p = dump_json(items, args.json)
         except OSError as e:
-            print(f"错误：无法写入 JSON 文件 {args.json}：{e.strerror or e}", file=sys.stderr)
+            print(f"错误：无法写入 JSON 文件 {args.json}。{os_error_message(e)}", file=sys.stderr)
             return 2
         print(f"导入结果已保存到 {p}。", file=stream)
     n = len(items)
@@ -106,10 +113,8 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _print(item: dict[str, Any], out: Any) -> int:
+def _print(item: dict[str, Any], out: TextIO) -> int:
     """One file's result for the clerk; returns 1 when the file is not completely imported."""
-    from xltool.read.importer.core import SOURCE_KIND_ZH
-
     name = Path(item["file"]).name
     kind = SOURCE_KIND_ZH.get(item["kind"], "")
     errors = [i for i in item["issues"] if i["severity"] == "error"]

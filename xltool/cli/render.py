@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
-from typing import Any
 
-from xltool.cli import UsageError
+from xltool.cli import UsageError, check_output, examples
+from xltool.pipeline.render import RenderError, prepare
+from xltool.workbook.fileio import atomic_path
+from xltool.write.render.html import write_html
 
 DESCRIPTION = """由一个单位的已填报工作簿或全区汇总表（xltool combine 生成）生成可公开发布的年度报告：
 标题、一至六部分，三张表格按官方格式排版（合并表头、原样标签、数字右对齐）。
@@ -18,8 +21,12 @@ DESCRIPTION = """由一个单位的已填报工作簿或全区汇总表（xltool
 退出码：0 已生成；1 未通过校验（未生成，或加 --force 生成了草稿）；2 参数或文件错误。"""
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("render", help="生成可发布的年报（网页、Word）", description=DESCRIPTION, add_help=False)
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("render", help="生成可发布的年报（网页、Word）", description=DESCRIPTION, add_help=False,
+                       epilog=examples(
+                           "xltool render 回收/2025年_威海市环翠区科学技术局_政府信息公开年报.xlsx --html 发布/科技局.html",
+                           "xltool render 2025年全区汇总.xlsx --agency 威海市环翠区人民政府 --docx 发布/区政府.docx",
+                       ))
     p._positionals.title = "位置参数"
     p._optionals.title = "选项"
     p.add_argument("-h", "--help", action="help", help="显示帮助信息并退出")
@@ -34,11 +41,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xltool.pipeline.render import RenderError, prepare
-    from xltool.write.render.docx import write_docx
-    from xltool.write.render.html import write_html
+    from xltool.write.render.docx import write_docx  # lazy: python-docx (+ lxml) costs every start ~35 ms
 
     src = Path(args.file)
+    if src.is_dir():
+        raise UsageError(f"“{src}”是一个文件夹：请给出要生成发布稿的工作簿文件（.xlsx）。")
     if not src.is_file():
         raise UsageError(f"找不到文件：{src}")
     html_out = Path(args.html) if args.html else None
@@ -48,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     for out, ext in ((html_out, ".html"), (docx_out, ".docx")):
         if out is None:
             continue
+        check_output(out, f"--{ext[1:]}", folder=False, example=f"报告{ext}", inputs=[src])
         if out.suffix.lower() not in (ext, ".htm" if ext == ".html" else ext):
             raise UsageError(f"输出文件 {out} 的扩展名应为 {ext}。")
         if out.resolve() == src.resolve():
@@ -65,11 +73,15 @@ def run(args: argparse.Namespace) -> int:
     s = prep.source
     if s.kind == "summary" and not s.name and not args.title:
         print("提示：未给出本级政府名称，标题中用“〔本级政府名称〕”占位；请用 --agency 指定（如 --agency 威海市环翠区人民政府）。")
-    written = []
-    if html_out is not None:
-        written.append(write_html(prep.doc, html_out, overwrite=args.overwrite))
-    if docx_out is not None:
-        written.append(write_docx(prep.doc, docx_out, overwrite=args.overwrite))
+    # all or nothing: both are written to temporary files first and put in place only when
+    # both are complete (a failure in the second never leaves the first behind)
+    written: list[Path] = []
+    with contextlib.ExitStack() as stack:
+        for out, write in ((html_out, write_html), (docx_out, write_docx)):
+            if out is not None:
+                tmp = stack.enter_context(atomic_path(out, overwrite=args.overwrite))
+                write(prep.doc, tmp, overwrite=True)
+                written.append(out)
     what = "全区汇总表" if s.kind == "summary" else "单位工作簿"
     print(f"已由{what} {src.name}（{s.year} 年度，{s.fmt.id} 版格式）生成：{prep.doc.title}")
     for p in written:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from xltool import __version__
-from xltool.core.model import AgencyReport, CellValue, Finding, ReportMeta, Severity
+from xltool.core.model import AgencyReport, CellValue, FileStatus, Finding, ReportMeta, Severity
 from xltool.spec import Format
 
 DISTRICT_NAME = "全区合计"  # the agency name of the district totals in findings
@@ -40,7 +40,7 @@ class Submission:
     """One checked file, as combine needs it (made from check's per-file record)."""
 
     path: Path
-    status: str  # ok | invalid | unreadable
+    status: FileStatus  # a plain "ok" / "invalid" / "unreadable" is converted
     report: AgencyReport | None = None
     findings: list[Finding] = field(default_factory=list)
     sha256: str | None = None
@@ -49,6 +49,9 @@ class Submission:
     is_template: bool = False
     error: str | None = None  # why the file could not be read (Chinese), when unreadable
     record: dict[str, Any] | None = None  # check's JSON record of the file, if it has one
+
+    def __post_init__(self) -> None:
+        self.status = FileStatus(self.status)
 
     @property
     def meta(self) -> ReportMeta:
@@ -192,7 +195,7 @@ def _file_record(sub: Submission) -> dict[str, Any]:
         "agency": m.agency,
         "year": m.year,
         "format": m.format,
-        "status": sub.status,
+        "status": sub.status.value,
         "sha256": sub.sha256,
         "errors": sub.n_errors,
         "warnings": sub.n_warnings,

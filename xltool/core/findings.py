@@ -24,9 +24,13 @@ CHECK = "校验"  # validation rules
 READ = "读取"  # the reader and the guard
 ROSTER = "名单"  # the roster pass
 COMBINE = "汇总"  # consolidation
+NARRATIVE = "文字"  # the narrative rules (文字部分 against the tables)
 
 # An amount of at least this many 万元 for one agency most likely was typed in 元 (§6.2 item 12).
 MONEY_WAN_YUAN_LIMIT = 100_000
+# A count, amount or change beyond this (in absolute value) is not a plausible figure of one agency:
+# it is an error at the cell and never enters arithmetic (1e308 + 1e308 is inf).
+PLAUSIBLE_MAX = 10**9
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ _DECLARED: tuple[Code, ...] = (
     Code("NOT_NUMBER", ERROR, "应填数字的单元格里是文字，无法作为数字统计"),
     Code("NEGATIVE", ERROR, "件数或金额为负数（只有“本年增/减”可以为负）"),
     Code("NOT_INTEGER", ERROR, "件数不是整数"),
+    Code("NUMBER_IMPLAUSIBLE", ERROR, "数值超出合理范围（绝对值超过 10 亿，或为无穷大、非数字），不参与核对和汇总"),
     Code("MISSING_MARKER", WARNING, "用“/”“无”“-”等符号代替数字：视为未填写，不按 0 计；没有发生的事项请填 0"),
     Code("BLANK", WARNING, "应填数字的单元格为空：视为未填写，不按 0 计；没有发生的事项请填 0"),
     Code("TOTAL_MISSING", WARNING, "总计未填写（只有各分项时按分项核对，不作为错误）"),
@@ -56,6 +61,7 @@ _DECLARED: tuple[Code, ...] = (
     Code("STALE_TOTAL", WARNING, "合计单元格显示的结果与填报数字不符（未重新计算）；本工具已按填报数字重新计算"),
     Code("NOT_ON_ROSTER", WARNING, "单位不在报送名单中", ROSTER),
     Code("DUPLICATE_AGENCY", WARNING, "同一单位报送了多个文件", ROSTER),
+    Code("UNFILLED", ERROR, "报表一项也没有填写（全部空白或“/”），视为未填写，不能作为报送"),
     Code("COMBINE_UNFILLED", WARNING, "全区合计中有单位此项未填写（空白或“/”），按 0 计入，请核实", COMBINE),
     # the file cannot be read at all (status "unreadable"); the guard's reasons
     Code("FILE_EMPTY", ERROR, "文件为空（0 字节）", READ),
@@ -77,9 +83,12 @@ _DECLARED: tuple[Code, ...] = (
     Code("FILE_CORRUPT", ERROR, "文件内部部件损坏（校验和不符或目录与内容不符）", READ),
     Code("FILE_XML_ENCODING", ERROR, "文件内部使用了不支持的编码", READ),
     Code("FILE_XML_DTD", ERROR, "文件含 DTD/实体声明（疑似恶意构造），拒绝读取", READ),
+    Code("FILE_XML_MALFORMED", ERROR, "文件内部 XML 格式错误（如含非法字符），Excel 无法打开", READ),
+    Code("FILE_NO_CONTENT_TYPES", ERROR, "缺少 [Content_Types].xml，不是完整的 Excel 文件（Excel 无法打开）", READ),
     Code("FILE_TOO_MANY_CELLS", ERROR, "单元格数量超过上限", READ),
     Code("FILE_EXTENT", ERROR, "工作表使用范围异常（远处单元格有内容）", READ),
     Code("FILE_IO", ERROR, "文件无法打开", READ),
+    Code("FILE_NOT_REGULAR", ERROR, "不是普通文件（管道、设备或失效的链接），未读取", READ),
     Code("FILE_PARSE_ERROR", ERROR, "文件已损坏，表格程序无法解析", READ),
     Code("FILE_CRASHED", ERROR, "读取该文件时读取进程异常终止（疑似恶意或损坏的文件）", READ),
     Code("FILE_TIMEOUT", ERROR, "读取超时", READ),
@@ -95,6 +104,10 @@ _DECLARED: tuple[Code, ...] = (
     Code("EXTRA_ROWS", WARNING, "表格中有官方格式以外的行，已单独保留、不计入汇总", READ),
     Code("LEGACY_XLS", WARNING, "旧版 .xls 文件，无法检查公式和保护", READ),
     Code("HAS_MACROS", WARNING, "文件含宏（未运行）", READ),
+    Code("INPUT_FORMULA", WARNING, "填写格中是算式（如 =3+4），已按算式的结果读取", READ),
+    Code("INPUT_FORMULA_UNSUPPORTED", ERROR, "填写格中是引用其他单元格或函数的公式，无法核实其结果，不计数", READ),
+    Code("TEXT_CONTROL_CHARS", WARNING, "文字中含有不可见的控制字符，生成的文件中已去除", READ),
+    Code("TEXT_TOO_LONG", ERROR, "单元格文字超过 Excel 的上限（32767 个字符）", READ),
     # our template, tampered with
     Code("META_INVALID", WARNING, "模板元数据工作表无法识别，已按非模板读取", READ),
     Code("META_MISMATCH", ERROR, "模板元数据与“基本信息”内容不一致", READ),
@@ -109,6 +122,24 @@ _DECLARED: tuple[Code, ...] = (
     Code("CELL_UNLOCKED", WARNING, "原本锁定的单元格被解除锁定", READ),
     Code("INPUT_LOCKED", WARNING, "原本可填写的单元格被锁定", READ),
     Code("MERGE_CHANGED", WARNING, "合并单元格被改动", READ),
+    # the narrative (文字部分) against the tables (rules/narrative.py; official-format.md §6.2 item 10)
+    Code("TEXT_RECEIVED", WARNING, "文字中所述收到的政府信息公开申请数与表三不符", NARRATIVE),
+    Code("TEXT_CARRIED_OVER", WARNING, "文字中所述上年结转的申请数与表三不符", NARRATIVE),
+    Code("TEXT_PROCESSED", WARNING, "文字中所述办结（答复）的申请数与表三办理结果总计不符", NARRATIVE),
+    Code("TEXT_CARRY_FORWARD", WARNING, "文字中所述结转下年度的申请数与表三不符", NARRATIVE),
+    Code("TEXT_REVIEW", WARNING, "文字中所述行政复议件数与表四不符", NARRATIVE),
+    Code("TEXT_SUIT", WARNING, "文字中所述行政诉讼件数与表四（直接起诉与复议后起诉之和）不符", NARRATIVE),
+    Code("TEXT_PROACTIVE", WARNING, "文字中所述主动公开的数字（规范性文件、许可、处罚等）与表二不符", NARRATIVE),
+    Code("TEXT_PERCENT", WARNING, "文字中的百分比对不上（各项占比之和超过 100%，或与件数不符）", NARRATIVE),
+    Code("TEXT_SEC5_EMPTY", WARNING, "第五部分（问题和改进情况）为空或只写“无”", NARRATIVE),
+    Code("TEXT_FEES", WARNING, "第六部分说未收取费用，但表二有收费金额", NARRATIVE),
+    Code("TEXT_SECTION_MISSING", WARNING, "年报缺少某一部分的标题", NARRATIVE),
+    Code("TEXT_SECTION_NUMBER", WARNING, "年报某一部分的标题序号与格式不符", NARRATIVE),
+    Code("TEXT_YEAR", WARNING, "标题或文字中的年度与报告年度不符（可能沿用了往年的文字）", NARRATIVE),
+    # year over year (--previous; rules/yoy.py): key figures that jump or collapse
+    Code("YOY_JUMP", WARNING, "主要指标比上年增长超过 5 倍，请核实", CHECK),
+    Code("YOY_DROP", WARNING, "主要指标不到上年的五分之一，请核实", CHECK),
+    Code("YOY_ZERO", WARNING, "主要指标上年较多、本年为 0，请核实", CHECK),
 )
 
 

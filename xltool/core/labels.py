@@ -101,3 +101,28 @@ def starts_table(text: str) -> bool:
     or a later section heading. The one rule for the reader's and the importer's table ends."""
     k = norm_label(text)
     return k.startswith(CAPTION_PREFIX) or label_key(text) == INFO_CONTENT or k.startswith(_LATER_HEADINGS)
+
+
+# --- agency text in our outputs ----------------------------------------------------------
+
+# characters XML 1.0 cannot hold at all (python-docx refuses them, XlsxWriter escapes only some):
+# C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_invalid_chars(text: str) -> list[str]:
+    """The characters of ``text`` no XML document can hold (an Excel cell can: ``_x0001_``).
+
+    >>> xml_invalid_chars("a\\x01b\\uffffc")
+    ['\\x01', '\\uffff']
+    """
+    return sorted(set(_XML_INVALID.findall(text)))
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters no XML document can hold (for every output we write).
+
+    >>> xml_safe("总体\\x01情况\\x0b")
+    '总体情况'
+    """
+    return _XML_INVALID.sub("", text) if _XML_INVALID.search(text) else text

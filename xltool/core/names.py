@@ -44,8 +44,18 @@ def bad_filename_chars(name: str) -> list[str]:
     return sorted(set(WINDOWS_ILLEGAL.findall(name)))
 
 
-def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be an agency name in a file name, in Chinese; None if it can."""
+def format_chars(name: str) -> list[str]:
+    """Invisible format characters of ``name`` (Unicode category Cf: bidi overrides such as
+    U+202E, zero-width spaces, BOM): they can make a file name read differently than it is."""
+    return sorted({c for c in name if unicodedata.category(c) == "Cf"})
+
+
+def name_problem(name: str, max_bytes: int | None = None) -> str | None:
+    """Why ``name`` cannot be an agency name in a file name, in Chinese; None if it can.
+
+    ``max_bytes`` limits the name's UTF-8 length (file systems count bytes: 255 per file
+    name on Linux/macOS); ``xltool.workbook.meta`` derives it from the real file name pattern.
+    """
     n = name.strip()
     if not n:
         return "单位名称为空"
@@ -53,12 +63,19 @@ def name_problem(name: str) -> str | None:
     if bad:
         shown = "、".join(_show_char(c) for c in bad)
         return f"含有 Windows 文件名不允许的字符：{shown}"
+    hidden = format_chars(n)
+    if hidden:
+        shown = "、".join(f"U+{ord(c):04X}" for c in hidden)
+        return f"含有不可见的格式控制字符（{shown}，如从右向左显示的控制符），会让文件名显示得与实际不同，请删除后重新输入"
     if n.upper() in WINDOWS_RESERVED:
         return "是 Windows 保留的设备名，不能用作文件名"
     if n.endswith("."):
         return "以“.”结尾，Windows 文件名不允许"
     if len(n) > MAX_NAME_LEN:
         return f"超过 {MAX_NAME_LEN} 个字符，文件名过长"
+    if max_bytes is not None and len(n.encode("utf-8")) > max_bytes:
+        return (f"过长：用作文件名时占 {len(n.encode('utf-8'))} 字节，超过上限 {max_bytes} 字节"
+                f"（约 {max_bytes // 3} 个汉字），请使用简称或删减后重新输入")
     return None
 
 

@@ -7,25 +7,43 @@ read with the same reader and judge with the same rules. Per file it keeps the r
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import shutil
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from xltool.core.findings import REGISTRY
-from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, Severity
-from xltool.core.names import normalize_name
+from xltool.core.findings import REGISTRY, ROSTER
+from xltool.core.model import (
+    AgencyReport,
+    CellValue,
+    FileStatus,
+    Finding,
+    FormulaState,
+    PreviousData,
+    Severity,
+)
+from xltool.core.names import RosterEntry, normalize_name
+from xltool.core.numbers import show
 from xltool.core.report import FileReport
 from xltool.errors import XltoolError
-from xltool.rules.validate import evaluate
-from xltool.spec import format_for_year
+from xltool.pipeline.previous import PreviousError, load_previous
+from xltool.read import ReadResult, find_workbooks, read_many
+from xltool.read.roster import RosterError, read_roster
+from xltool.rules.narrative import check_result as narrative_result
+from xltool.rules.validate import evaluate, implausible
+from xltool.rules.yoy import check_result as yoy_result
+from xltool.spec import FormatId, format_for_year
+from xltool.write.feedback import FEEDBACK_DIGEST, content_digest, copy_totals, write_feedback
 
-Status = Literal["ok", "invalid", "unreadable"]
-STATUS_ZH: dict[str, str] = {"ok": "通过", "invalid": "有错误", "unreadable": "无法读取"}
+STATUS_ZH: dict[FileStatus, str] = {FileStatus.OK: "通过", FileStatus.INVALID: "有错误", FileStatus.UNREADABLE: "无法读取"}
 FEEDBACK_SUFFIX = "_校验意见"
+EXPIRED_DIR = "已过期"  # where earlier feedback copies that this run no longer needs are moved
 PROGRESS_MIN_FILES = 20  # no progress bar for fewer files
 
 
@@ -45,13 +63,17 @@ class CheckedFile(FileReport):
     """
 
     path: str
-    status: Status
+    status: FileStatus
     sha256: str | None
     findings: list[Finding]
-    result: Any = None  # reader.ReadResult
+    result: ReadResult | None = None  # dropped (None) once a caller no longer needs it
     report: AgencyReport | None = None
     error: str | None = None  # Chinese reason when unreadable
     feedback_path: str | None = None
+    # facts of the read kept when ``result`` is dropped (combine decides by them)
+    mtime: float | None = None
+    fill_time: str | None = None  # docProps' dcterms:modified, ISO text
+    is_template: bool = False
 
     @property
     def agency(self) -> str | None:
@@ -62,7 +84,7 @@ class CheckedFile(FileReport):
         return self.report.meta.year if self.report is not None else None
 
     @property
-    def format(self) -> str | None:
+    def format(self) -> FormatId | None:
         return self.report.meta.format if self.report is not None else None
 
     @property
@@ -73,18 +95,6 @@ class CheckedFile(FileReport):
     def warnings(self) -> int:
         return len(self.findings) - self.errors
 
-    @property
-    def mtime(self) -> float | None:
-        return getattr(self.result, "mtime", None)
-
-    @property
-    def fill_time(self) -> Any:
-        return getattr(self.result, "fill_time", None)
-
-    @property
-    def is_template(self) -> bool:
-        return bool(getattr(self.result, "is_template", False))
-
     def to_json(self) -> dict[str, Any]:
         """The per-file record of ``--json`` (stable contract)."""
         return {
@@ -92,7 +102,7 @@ class CheckedFile(FileReport):
             "agency": self.agency,
             "year": self.year,
             "format": self.format,
-            "status": self.status,
+            "status": self.status.value,
             "sha256": self.sha256,
             "issues": [issue_json(f) for f in self.findings],
         }
@@ -117,7 +127,7 @@ def issue_json(f: Finding) -> dict[str, Any]:
 class CheckRun:
     files: list[CheckedFile]
     year: int | None = None
-    roster: list[Any] | None = None  # roster.RosterEntry
+    roster: list[RosterEntry] | None = None
     roster_missing: list[str] = field(default_factory=list)  # roster names without a file
     # roster names without a readable file, but with an unreadable file named after them
     roster_unreadable: dict[str, list[CheckedFile]] = field(default_factory=dict)
@@ -126,7 +136,10 @@ class CheckRun:
     duplicates: dict[str, list[CheckedFile]] = field(default_factory=dict)  # name → files
     previous: PreviousData | None = None
     previous_unmatched: list[CheckedFile] = field(default_factory=list)  # no last-year data for the agency
-    skipped: list[str] = field(default_factory=list)  # our own feedback copies found among the inputs
+    skipped: list[str] = field(default_factory=list)  # our own feedback copies (unedited) among the inputs
+    expired: list[str] = field(default_factory=list)  # earlier copies moved to EXPIRED_DIR (new paths)
+    not_read: list[tuple[str, str]] = field(default_factory=list)  # folders met and not read: (path, reason)
+    feedback_failed: list[tuple[str, str]] = field(default_factory=list)  # (input, why) whose copy could not be written
     feedback_dir: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -134,13 +147,13 @@ class CheckRun:
     def counts(self) -> dict[str, int]:
         out = {"ok": 0, "invalid": 0, "unreadable": 0}
         for f in self.files:
-            out[f.status] += 1
+            out[f.status.value] += 1
         return out
 
     @property
     def exit_code(self) -> int:
         """0 when every file passes (warnings allowed), else 1."""
-        return 0 if all(f.status == "ok" for f in self.files) else 1
+        return 0 if all(f.status is FileStatus.OK for f in self.files) else 1
 
     def to_json(self) -> dict[str, Any]:
         return {"files": [f.to_json() for f in self.files]}
@@ -154,16 +167,22 @@ def _finding(code: str, message: str, **kw: Any) -> Finding:
 
 
 def effective_report(report: AgencyReport, numbers: dict[str, int | float | None]) -> AgencyReport:
-    """A copy of ``report`` whose totals are the numbers validation computed (see CheckedFile)."""
+    """A copy of ``report`` whose totals are the numbers validation computed (see CheckedFile),
+    and whose implausible numbers (NUMBER_IMPLAUSIBLE: 1e308, 2e9 …) are kept as text only, so
+    no sum, not even with --include-invalid, ever adds them."""
     fmt = report.fmt
     values = dict(report.values)
     changed = False
+    for key, v in report.values.items():
+        if v.state == "number" and implausible(v):
+            values[key] = CellValue.model_construct(state="text", number=None, raw=v.raw or show(v.number))
+            changed = True
     for key in fmt.formulas:
         n = numbers.get(key)
         if n is None:
             continue
-        v = values.get(key)
-        if v is None or v.state != "number" or v.number != n:
+        cur = values.get(key)
+        if cur is None or cur.state != "number" or cur.number != n:
             values[key] = CellValue.model_construct(state="number", number=n, raw=None)
             changed = True
     if not changed:
@@ -172,22 +191,51 @@ def effective_report(report: AgencyReport, numbers: dict[str, int | float | None
                                         extras=report.extras)
 
 
-def _status(result: Any, findings: list[Finding]) -> Status:
-    if getattr(result, "status", "ok") != "ok" or getattr(result, "report", None) is None:
-        return "unreadable"
+def unfilled_finding(result: ReadResult, findings: list[Finding]) -> None:
+    """Add UNFILLED (an error) when every input of a readable report is blank or a marker."""
+    report = result.report
+    if result.status is not FileStatus.OK or report is None or report.meta.format is None:
+        return
+    if any(report.value(k).state in ("number", "text") for k in report.fmt.input_keys):
+        return
+    findings.insert(0, _finding(
+        "UNFILLED",
+        "报表一项也没有填写（全部空白或“/”），不能作为报送。请按模板填写后重新报送；没有发生的事项请填 0。",
+        file=result.path,
+    ))
+
+
+def judge_result(res: ReadResult, previous: PreviousData | None = None) -> tuple[FileStatus, list[Finding], AgencyReport | None]:
+    """One reader result judged as ``check_paths`` judges it: (status, findings, effective report)."""
+    ev = evaluate(res, previous=previous)
+    ev.findings += narrative_result(res, ev.numbers) + yoy_result(res, ev.numbers, previous)
+    unfilled_finding(res, ev.findings)
+    status = _status(res, ev.findings)
+    report = res.report
+    if report is not None and status is not FileStatus.UNREADABLE and report.meta.format is not None:
+        report = effective_report(report, ev.numbers)
+    return status, ev.findings, report
+
+
+def _status(result: ReadResult, findings: list[Finding]) -> FileStatus:
+    if result.status is not FileStatus.OK or result.report is None:
+        return FileStatus.UNREADABLE
     if any(f.severity is Severity.ERROR or f.severity == "error" for f in findings):
-        return "invalid"
-    return "ok"
+        return FileStatus.INVALID
+    return FileStatus.OK
 
 
-def _progress_callback(progress: Any, n: int) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+def _progress_callback(
+    progress: bool | Callable[[int, int], None] | None, n: int, desc: str = "读取并校验"
+) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
     """progress=True → a tqdm bar on stderr (tty and ≥ PROGRESS_MIN_FILES); a callable is called (done, total)."""
     if callable(progress):
-        return (lambda done: progress(done, n)), (lambda: None)
+        call = progress
+        return (lambda done: call(done, n)), (lambda: None)
     if progress and n >= PROGRESS_MIN_FILES and sys.stderr.isatty():
-        from tqdm import tqdm
+        from tqdm import tqdm  # lazy: only a long batch on a terminal shows a bar
 
-        bar = tqdm(total=n, desc="读取并校验", unit="个文件", file=sys.stderr, leave=False)
+        bar = tqdm(total=n, desc=desc, unit="个文件", file=sys.stderr, leave=False)
         state = {"done": 0}
 
         def step(done: int) -> None:
@@ -198,12 +246,10 @@ def _progress_callback(progress: Any, n: int) -> tuple[Callable[[int], None] | N
     return None, lambda: None
 
 
-def _load_roster(roster: Any) -> list[Any] | None:
+def _load_roster(roster: str | Path | Sequence[RosterEntry] | None) -> list[RosterEntry] | None:
     if roster is None:
         return None
     if isinstance(roster, (str, Path)):
-        from xltool.read.roster import RosterError, read_roster
-
         try:
             return read_roster(roster)
         except RosterError as e:
@@ -211,11 +257,11 @@ def _load_roster(roster: Any) -> list[Any] | None:
     return list(roster)
 
 
-def _load_previous(previous: Any, workers: int | None) -> PreviousData | None:
+def _load_previous(
+    previous: str | Path | Sequence[str | Path] | PreviousData | None, workers: int | None
+) -> PreviousData | None:
     if previous is None or isinstance(previous, PreviousData):
         return previous
-    from xltool.pipeline.previous import PreviousError, load_previous
-
     paths = [previous] if isinstance(previous, (str, Path)) else list(previous)
     try:
         return load_previous(paths, workers=workers)
@@ -223,33 +269,32 @@ def _load_previous(previous: Any, workers: int | None) -> PreviousData | None:
         raise CheckError(str(e)) from None
 
 
-def _inputs(paths: Sequence[str | Path], feedback_dir: Path | None) -> tuple[list[Path], list[str]]:
-    from xltool.read import find_workbooks
-
-    missing = [str(p) for p in paths if not Path(p).exists()]
+def _inputs(paths: Sequence[str | Path], not_read: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Every workbook under ``paths``; our own feedback copies are told apart once read
+    (``is_feedback_copy``: by their meta sheet, not by their names). Folders that cannot be
+    read are added to ``not_read`` with the reason (nothing is skipped silently)."""
+    missing = [str(p) for p in paths if not os.path.lexists(p)]
     if missing:
         raise CheckError("找不到以下路径：" + "、".join(missing) + "。请检查文件或文件夹名称。")
-    files = find_workbooks([Path(p) for p in paths])
-    skipped: list[str] = []
-    if feedback_dir is not None:
-        fb = feedback_dir.resolve()
-        keep = []
-        for f in files:
-            if f.stem.endswith(FEEDBACK_SUFFIX) and f.resolve().parent == fb:
-                skipped.append(str(f))
-            else:
-                keep.append(f)
-        files = keep
+    files = find_workbooks([Path(p) for p in paths], skipped=not_read)
     if not files:
         raise CheckError("在给定的路径中没有找到 Excel 工作簿（.xlsx / .xlsm / .xls）。")
-    return files, skipped
+    return files
+
+
+def is_feedback_copy(res: ReadResult) -> bool:
+    """A feedback copy we wrote and nobody has edited since: its meta sheet's digest equals the
+    digest of what was read. (A copy the agency corrected and sent back is its return.)"""
+    digest = res.meta_fields.get(FEEDBACK_DIGEST)
+    return (bool(digest) and res.status is FileStatus.OK and res.report is not None
+            and res.report.meta.format is not None and content_digest(res.report) == digest)
 
 
 def _roster_pass(run: CheckRun) -> None:
     """Roster agencies without a file, files of agencies not on it, one agency twice."""
     by_agency: dict[str, list[CheckedFile]] = {}
     for f in run.files:
-        if f.status == "unreadable":
+        if f.status is FileStatus.UNREADABLE:
             continue
         if not f.agency:
             run.no_agency.append(f)
@@ -269,7 +314,7 @@ def _roster_pass(run: CheckRun) -> None:
     if run.roster is None:
         return
     names = {normalize_name(e.name): e for e in run.roster}
-    codes = {e.credit_code.strip().upper(): e for e in run.roster if getattr(e, "credit_code", None)}
+    codes = {e.credit_code.strip().upper(): e for e in run.roster if e.credit_code}
     seen: set[str] = set()
     for key, files in by_agency.items():
         entry = names.get(key)
@@ -290,7 +335,7 @@ def _roster_pass(run: CheckRun) -> None:
             continue
         seen.add(normalize_name(entry.name))
     missing = [e.name for e in run.roster if normalize_name(e.name) not in seen]
-    unreadable = [f for f in run.files if f.status == "unreadable"]
+    unreadable = [f for f in run.files if f.status is FileStatus.UNREADABLE]
     for name in missing:
         hits = [f for f in unreadable if normalize_name(name) in normalize_name(Path(f.path).stem)]
         if hits:
@@ -317,7 +362,7 @@ def check_paths(
     paths: Iterable[str | Path],
     *,
     year: int | None = None,
-    roster: str | Path | Sequence[Any] | None = None,
+    roster: str | Path | Sequence[RosterEntry] | None = None,
     previous: str | Path | Sequence[str | Path] | PreviousData | None = None,
     feedback_dir: str | Path | None = None,
     workers: int | None = None,
@@ -333,43 +378,50 @@ def check_paths(
     the batch goes on: memory then grows with what the caller keeps, not with the files.
     Raises ``CheckError`` (Chinese) for input problems; bad files never raise.
     """
-    from xltool.read import read_many
-
     t0 = time.perf_counter()
     paths = list(paths)
     fb_dir = Path(feedback_dir) if feedback_dir is not None else None
-    files, skipped = _inputs(paths, fb_dir)
+    not_read: list[tuple[str, str]] = []
+    files = _inputs(paths, not_read)
     roster_entries = _load_roster(roster)
     prev = _load_previous(previous, workers)
     if prev is not None and year is not None and prev.year is not None and prev.year != year - 1:
         raise CheckError(f"上年数据是 {prev.year} 年度的，而本次校验的是 {year} 年度，应提供 {year - 1} 年度的数据。")
     t1 = time.perf_counter()
     step, close = _progress_callback(progress, len(files))
-    expect: dict[str, Any] = {}
-    if year is not None:
-        expect["expect_year"] = year
-        # a district collects one format per year (≤2020 → 2019, ≥2021 → 2021): another
-        # format cannot be added into the totals, so it is an error the agency must fix
-        expect["expect_format"] = format_for_year(year).id
-    run = CheckRun([], year=year, roster=roster_entries, previous=prev, skipped=skipped,
-                   feedback_dir=str(fb_dir) if fb_dir is not None else None)
+    # a district collects one format per year (≤2020 → 2019, ≥2021 → 2021): another
+    # format cannot be added into the totals, so it is an error the agency must fix
+    expect_format = format_for_year(year).id if year is not None else None
+    run = CheckRun([], year=year, roster=roster_entries, previous=prev,
+                   feedback_dir=str(fb_dir) if fb_dir is not None else None, not_read=not_read)
     t_validate = 0.0
     try:
-        for i, res in enumerate(read_many(files, workers=workers, **expect), 1):
+        for i, res in enumerate(read_many(files, workers=workers, expect_year=year,
+                                                expect_format=expect_format), 1):
             tv = time.perf_counter()
+            if is_feedback_copy(res):  # ours, unedited: not a return (said in the listing)
+                run.skipped.append(res.path)
+                if step is not None:
+                    step(i)
+                continue
             ev = evaluate(res, previous=prev)
+            ev.findings += narrative_result(res, ev.numbers) + yoy_result(res, ev.numbers, prev)
+            unfilled_finding(res, ev.findings)
             status = _status(res, ev.findings)
-            report = getattr(res, "report", None)
-            if report is not None and status != "unreadable" and report.meta.format is not None:
+            report = res.report
+            if report is not None and status is not FileStatus.UNREADABLE and report.meta.format is not None:
                 report = effective_report(report, ev.numbers)
             run.files.append(CheckedFile(
-                path=str(getattr(res, "path", files[i - 1])),
+                path=res.path,
                 status=status,
-                sha256=getattr(res, "sha256", None),
+                sha256=res.sha256,
                 findings=ev.findings,
                 result=res,
                 report=report,
-                error=getattr(res, "error", None),
+                error=res.error,
+                mtime=res.mtime,
+                fill_time=res.fill_time,
+                is_template=res.is_template,
             ))
             if on_file is not None:
                 on_file(run.files[-1])
@@ -382,11 +434,11 @@ def check_paths(
     _roster_pass(run)
     if prev is not None:
         run.previous_unmatched = [
-            f for f in run.files if f.status != "unreadable" and f.agency and prev.get(f.agency) is None
+            f for f in run.files if f.status is not FileStatus.UNREADABLE and f.agency and prev.get(f.agency) is None
         ]
     t3 = time.perf_counter()
     if fb_dir is not None:
-        write_feedback_copies(run, fb_dir)
+        write_feedback_copies(run, fb_dir, progress=progress)
     t4 = time.perf_counter()
     if not keep_results:
         for f in run.files:
@@ -398,22 +450,140 @@ def check_paths(
     return run
 
 
-def write_feedback_copies(run: CheckRun, out_dir: Path) -> list[Path]:
-    """A marked-up copy for every readable file with findings (see ``xltool.write.feedback``)."""
-    from xltool.write.feedback import write_feedback
+def _restored_message(state: FormulaState | None, v: CellValue | None, now: float, is_template: bool) -> str:
+    typed = (show(v.number) if v is not None and v.state == "number" and v.raw is None
+             else f"“{v.raw}”" if v is not None and v.raw else None)
+    tail = f"当前为 {show(now)}，请核对各分项。合计由公式按各分项自动计算，请勿手工填写。"
+    if state is FormulaState.ERROR:
+        return f"原文件中此合计显示错误值{typed or ''}；本副本中此合计{tail}"
+    if state is FormulaState.CHANGED:
+        return f"被改动的合计公式（原结果 {typed or '（空）'}）已恢复为原公式，{tail}"
+    if typed is None:
+        return f"总计未填写；本副本中此格是公式，{tail}"
+    return f"你填写的 {typed} 已{'恢复' if is_template else '改'}为公式，{tail}"
 
+
+def feedback_findings(
+    res: ReadResult | None, findings: Sequence[Finding], previous: PreviousData | None = None
+) -> tuple[list[Finding], int]:
+    """What the feedback copy of a read file lists, judged on the copy as it stands; and how
+    many totals it restores. ``findings``: the file's own (``CheckedFile.findings``).
+
+    The copy holds the agency's inputs under the template's formulas, so a total typed over
+    (or, in a foreign file, typed at all) shows the sum of its parts there: the copy is judged
+    again on those totals (a relation broken only by the typed number no longer is; one still
+    broken quotes the copy's numbers), and each total whose shown value changed says so:
+    你填写的 20 已恢复为公式，当前为 19，请核对各分项。Reader findings about the returned file
+    (protection, sheets …) and the roster's findings are kept; ``findings`` (what check
+    reports about the returned file) are left as they are.
+    """
+    report = res.report if res is not None else None
+    if res is None or report is None or report.meta.format is None:
+        return list(findings), 0
+    fmt = report.fmt
+    shown = copy_totals(report)
+    values = dict(report.values)
+    for k, n in shown.items():
+        values[k] = CellValue.model_construct(state="number", number=n, raw=None)
+    copy_report = AgencyReport.model_construct(meta=report.meta, values=values, narrative=report.narrative,
+                                               extras=report.extras)
+    reader: list[Finding] = []
+    for x in res.findings:
+        if x.code in ("FORMULA_REPLACED", "FORMULA_CHANGED"):
+            if x.key in fmt.formulas:
+                continue  # said below, per total, with the numbers of the copy
+            x = x.model_copy(update={"message": x.message + "本副本中已恢复为原公式。"})
+        reader.append(x)
+    copy_res = dataclasses.replace(res, report=copy_report, findings=reader,
+                                   formula_state={k: FormulaState.OK for k in shown})
+    _, found, _ = judge_result(copy_res, previous)
+    by_key: dict[str, list[Finding]] = {}
+    for x in findings:
+        if x.key:
+            by_key.setdefault(x.key, []).append(x)
+    first = ("TOTAL_OVERWRITTEN", "FORMULA_CHANGED", "FORMULA_ERROR", "TOTAL_MISSING")
+    notes: list[Finding] = []
+    for k, now in shown.items():
+        state = res.formula_state.get(k)
+        v = report.values.get(k)
+        said = sorted(by_key.get(k, []), key=lambda x: x.code not in first)
+        if not said:
+            continue
+        if state in (FormulaState.OK, FormulaState.NO_CACHE):
+            continue  # the formula was there: the copy shows what the file should have shown
+        if state is None:  # a foreign file's typed total
+            if v is not None and v.state == "number" and v.raw is None and v.number == now:
+                continue
+        where = said[0].message.split("：", 1)[0] + "：" if "：" in said[0].message else ""  # 表三!J29 行·列：
+        notes.append(said[0].model_copy(update={
+            "message": where + _restored_message(state, v, now, res.is_template),
+            "expected": "公式", "actual": f"公式，当前为 {show(now)}"}))
+    kept = [x for x in findings if x.code in REGISTRY and REGISTRY[x.code].source == ROSTER]
+    return notes + found + kept, len(notes)
+
+
+def _our_copies(out_dir: Path, run: CheckRun) -> tuple[list[Path], set[str]]:
+    """Feedback copies we wrote earlier lying in ``out_dir`` (unedited, by their meta sheet),
+    and the names of every other file there (never touched: no copy is written over them)."""
+    if not out_dir.is_dir():
+        return [], set()
+    here = sorted(p for p in out_dir.iterdir() if p.is_file() and p.suffix.lower() in (".xlsx", ".xlsm"))
+    known = {Path(p).resolve() for p in run.skipped}
+    inputs = {Path(f.path).resolve() for f in run.files}
+    ours = [p for p in here if p.resolve() in known]
+    unknown = [p for p in here if p.resolve() not in known and p.resolve() not in inputs]
+    if unknown:
+        ours += [Path(r.path) for r in read_many(unknown) if is_feedback_copy(r)]
+    mine = {p.resolve() for p in ours}
+    return ours, {p.name for p in here if p.resolve() not in mine}
+
+
+def _move_aside(p: Path, out_dir: Path) -> Path:
+    dest_dir = out_dir / EXPIRED_DIR
+    dest_dir.mkdir(exist_ok=True)
+    dest = dest_dir / p.name
+    i = 2
+    while dest.exists():
+        dest = dest_dir / f"{p.stem}_{i}{p.suffix}"
+        i += 1
+    shutil.move(str(p), str(dest))
+    return dest
+
+
+def write_feedback_copies(
+    run: CheckRun, out_dir: Path, *, progress: bool | Callable[[int, int], None] | None = None
+) -> list[Path]:
+    """A marked-up copy for every readable file with findings (see ``xltool.write.feedback``).
+
+    The folder then holds this run's copies: copies we wrote earlier that this run does not
+    write again (their files now pass, or are gone) are moved to ``EXPIRED_DIR``; other
+    files are never touched, and a copy is never written over one of them.
+    """
     inputs = {Path(f.path).resolve() for f in run.files}
     years = Counter(f.year for f in run.files if f.year is not None)
     year = run.year or (years.most_common(1)[0][0] if years else None)  # for files that state no year
-    used: set[str] = set()
+    earlier, used = _our_copies(out_dir, run)
+    todo = [f for f in run.files if f.status is not FileStatus.UNREADABLE and f.findings and f.result is not None]
+    step, close = _progress_callback(progress, len(todo), "生成校验意见")
     written: list[Path] = []
-    for f in run.files:
-        if f.status == "unreadable" or not f.findings or f.result is None:
-            continue
-        target = feedback_target(f.path, out_dir, used)
-        if target.resolve() in inputs:
-            raise CheckError(f"意见文件 {target} 与输入文件同名，不能覆盖输入。请换一个 --feedback 文件夹。")
-        write_feedback(f.result, f.findings, target, year=year)
-        f.feedback_path = str(target)
-        written.append(target)
+    try:
+        for i, f in enumerate(todo, 1):
+            assert f.result is not None  # todo keeps files with a result
+            target = feedback_target(f.path, out_dir, used)
+            if target.resolve() in inputs:
+                raise CheckError(f"意见文件 {target} 与输入文件同名，不能覆盖输入。请换一个 --feedback 文件夹。")
+            listed, restored = feedback_findings(f.result, f.findings, run.previous)
+            try:
+                write_feedback(f.result, listed, target, year=year, restored=restored)
+            except (ValueError, TypeError) as e:  # content the writer refuses: this file's copy only, never the batch
+                run.feedback_failed.append((f.path, f"{type(e).__name__}: {str(e)[:160]}"))
+                continue
+            f.feedback_path = str(target)
+            written.append(target)
+            if step is not None:
+                step(i)
+    finally:
+        close()
+    now = {p.resolve() for p in written}
+    run.expired = [str(_move_aside(p, out_dir)) for p in earlier if p.resolve() not in now and p.exists()]
     return written

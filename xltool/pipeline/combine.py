@@ -27,11 +27,9 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,16 +43,20 @@ from xltool.core.combined import (
     RosterRow,
     Submission,
 )
-from xltool.core.model import AgencyReport, CellValue, Finding, Severity
-from xltool.core.names import norm_code, normalize_name
+from xltool.core.model import AgencyReport, CellValue, FileStatus, Finding, PreviousData, Severity
+from xltool.core.names import RosterEntry, norm_code, normalize_name
 from xltool.core.numbers import tidy
 from xltool.errors import XltoolError
+from xltool.pipeline.check import CheckedFile, CheckError, check_paths
+from xltool.pipeline.previous import PreviousError, load_previous
+from xltool.read.roster import RosterError, read_roster
 from xltool.read.summary import is_summary_file
 from xltool.rules.validate import validate_totals
 from xltool.spec import Format, format_for_year
 from xltool.spec.selections import headline_keys
 from xltool.workbook.layout import TABLE_SHEETS, layout_for
 from xltool.workbook.summary_layout import SUMMARY_TABLE_SHEETS
+from xltool.write.summary import write_summary
 
 
 class CombineError(XltoolError):
@@ -105,10 +107,14 @@ def decide(
     subs: Sequence[Submission],
     *,
     year: int | None = None,
-    roster: Sequence[Any] | None = None,
+    roster: Sequence[RosterEntry] | None = None,
     include_invalid: bool = False,
+    include_sha256: Mapping[str, str] | None = None,
 ) -> tuple[Format, int, str, list[FileOutcome], list[FileOutcome], list[RosterRow], list[str], list[str]]:
-    """Apply the policy: (fmt, year, year note, outcomes, included rows, roster rows, missing, notes)."""
+    """Apply the policy: (fmt, year, year note, outcomes, included rows, roster rows, missing, notes).
+
+    ``include_sha256`` maps the sha256 of a file with errors to the recorded reason for
+    counting it anyway (the workspace's ``include`` decisions), file by file."""
     y, year_note = _choose_year(subs, year)
     fmt = format_for_year(y)
     notes: list[str] = []
@@ -121,7 +127,7 @@ def decide(
                 s, Disposition.SUMMARY, False,
                 "这是本工具生成的全区汇总表，不是单位报表，已跳过。请不要把汇总表放在回收文件夹中。",
             )
-        elif s.status == "unreadable" or s.report is None:
+        elif s.status is FileStatus.UNREADABLE or s.report is None:
             why = s.error or next((f.message for f in s.findings if f.severity == Severity.ERROR), "文件无法读取")
             outcomes[i] = FileOutcome(s, Disposition.UNREADABLE, False, f"无法读取，不计入汇总：{why}")
         elif m.year is not None and m.year != y:
@@ -148,7 +154,7 @@ def decide(
     for j, e in enumerate(roster or []):
         r_names.append(e.name)
         r_by_name.setdefault(normalize_name(e.name), j)
-        code = norm_code(getattr(e, "credit_code", None))
+        code = norm_code(e.credit_code)
         if code:
             r_by_code.setdefault(code, j)
     n = len(subs)
@@ -167,12 +173,12 @@ def decide(
                 uf.union(i, first_by[k])
             else:
                 first_by[k] = i
-        j = r_by_name.get(name) if name else None
-        if j is None and code:
-            j = r_by_code.get(code)
-        if j is not None:
-            matched[i] = j
-            uf.union(i, n + j)
+        rj = r_by_name.get(name) if name else None
+        if rj is None and code:
+            rj = r_by_code.get(code)
+        if rj is not None:
+            matched[i] = rj
+            uf.union(i, n + rj)
     groups: dict[int, list[int]] = {}
     for i in candidates:
         groups.setdefault(uf.find(i), []).append(i)
@@ -187,8 +193,11 @@ def decide(
         if roster is not None and rname is None:
             o = FileOutcome(s, Disposition.UNKNOWN_AGENCY, False,
                             "单位不在报送名单中，不计入汇总。请核对单位名称或统一社会信用代码，或把该单位加入名单。")
-        elif s.status == "ok":
+        elif s.status is FileStatus.OK:
             o = FileOutcome(s, Disposition.OK, True, "", rname)
+        elif include_sha256 and s.sha256 is not None and s.sha256 in include_sha256:
+            o = FileOutcome(s, Disposition.INVALID, True,
+                            f"有 {s.n_errors} 处错误，按已记录的决定仍计入汇总：{include_sha256[s.sha256]}", rname)
         elif include_invalid:
             o = FileOutcome(s, Disposition.INVALID, True,
                             f"有 {s.n_errors} 处错误，按 --include-invalid 仍计入汇总（已在分单位明细中标出）。", rname)
@@ -212,19 +221,19 @@ def decide(
     if roster is not None:
         by_entry: dict[int, FileOutcome] = {}
         for win, o in winners.items():
-            j = next((matched[i] for i in groups[uf.find(win)] if i in matched), None)
-            if j is not None:
-                by_entry[j] = o
+            ej = next((matched[i] for i in groups[uf.find(win)] if i in matched), None)
+            if ej is not None:
+                by_entry[ej] = o
         shown: set[int] = set()  # outcomes already on a roster line
         for j, e in enumerate(roster):
-            o = by_entry.get(j) or _excluded_file_of(e, final, shown)
-            if o is None:
+            line = by_entry.get(j) or _excluded_file_of(e, final, shown)
+            if line is None:
                 missing.append(e.name)
-                roster_rows.append(RosterRow(e.name, getattr(e, "credit_code", None) or "", MISSING, None))
+                roster_rows.append(RosterRow(e.name, e.credit_code or "", MISSING, None))
             else:
-                shown.add(id(o))
-                roster_rows.append(RosterRow(e.name, getattr(e, "credit_code", None) or o.credit_code,
-                                             o.disposition.value, o))
+                shown.add(id(line))
+                roster_rows.append(RosterRow(e.name, e.credit_code or line.credit_code,
+                                             line.disposition.value, line))
         order = {id(o): j for j, o in by_entry.items()}
         rows = sorted((o for o in winners.values() if o.included), key=lambda o: order.get(id(o), 1 << 30))
         for o in final:
@@ -243,13 +252,14 @@ def consolidate(
     subs: Sequence[Submission],
     *,
     year: int | None = None,
-    roster: Sequence[Any] | None = None,
-    previous: Any = None,
+    roster: Sequence[RosterEntry] | None = None,
+    previous: PreviousData | None = None,
     include_invalid: bool = False,
+    include_sha256: Mapping[str, str] | None = None,
 ) -> CombineResult:
     """Decide per file, build the per-agency table and the district totals (no writing)."""
     fmt, y, year_note, outcomes, rows, roster_rows, missing, notes = decide(
-        subs, year=year, roster=roster, include_invalid=include_invalid
+        subs, year=year, roster=roster, include_invalid=include_invalid, include_sha256=include_sha256
     )
     if not rows:
         raise CombineError(_nothing_message(outcomes, missing))
@@ -278,8 +288,8 @@ def consolidate(
     prev_rows: dict[int, dict[str, float]] = {}
     prev_paths: list[Path] = []
     if previous is not None:
-        by_agency = getattr(previous, "by_agency", {}) or {}
-        prev_paths = [Path(p) for p in getattr(previous, "sources", []) or []]
+        by_agency = previous.by_agency
+        prev_paths = [Path(p) for p in previous.sources]
         heads = headline_keys(fmt)
         for i, o in enumerate(rows):
             cand = by_agency.get(normalize_name(o.agency))
@@ -287,7 +297,7 @@ def consolidate(
                 cand = by_agency.get(normalize_name(o.sub.meta.agency))
             if cand:
                 prev_rows[i] = {k: cand[k] for k in heads if cand.get(k) is not None}
-        pyear = getattr(previous, "year", None)
+        pyear = previous.year
         if pyear is not None and pyear != y - 1:
             notes.append(f"上年数据的年度为 {pyear} 年，不是 {y - 1} 年，同比列仅供参考。")
         if len(prev_rows) < len(rows):
@@ -340,41 +350,28 @@ def _unfilled_findings(fmt: Format, unfilled: dict[str, list[int]], names: Seque
 # --- adapters to check ------------------------------------------------------------------
 
 
-def submission_from_check(f: Any) -> Submission:
-    """Check's per-file record → Submission (duck-typed: check.py owns that class)."""
-    res = getattr(f, "result", None) or getattr(f, "read", None)
-    report = getattr(f, "report", None) or (getattr(res, "report", None) if res is not None else None)
-    status = getattr(f, "status", "ok")
-    status = getattr(status, "value", status)
-    rec = None
-    to_json = getattr(f, "to_json", None) or getattr(f, "as_dict", None)
-    if callable(to_json):
-        rec = to_json()
-
-    def pick(name: str) -> Any:
-        v = getattr(f, name, None)
-        return v if v is not None else getattr(res, name, None)
-
-    mtime = pick("mtime")
-    if isinstance(mtime, datetime):
-        mtime = mtime.timestamp()
-    fill_time = pick("fill_time")
-    if isinstance(fill_time, str):  # the reader gives docProps' dcterms:modified as ISO text
+def submission_from_check(f: CheckedFile) -> Submission:
+    """Check's per-file record → Submission."""
+    report = f.report
+    if report is None and f.result is not None:
+        report = f.result.report
+    fill_time: datetime | None = None
+    if f.fill_time:  # the reader gives docProps' dcterms:modified as ISO text
         try:
-            fill_time = datetime.fromisoformat(fill_time.strip())
+            fill_time = datetime.fromisoformat(f.fill_time.strip())
         except ValueError:
             fill_time = None
     return Submission(
         path=Path(f.path),
-        status=str(status),
+        status=f.status,
         report=report,
-        findings=list(getattr(f, "findings", None) or []),
-        sha256=pick("sha256"),
-        mtime=mtime,
+        findings=list(f.findings),
+        sha256=f.sha256,
+        mtime=f.mtime,
         fill_time=fill_time,
-        is_template=bool(pick("is_template")),
-        error=getattr(f, "error", None),
-        record=rec,
+        is_template=f.is_template,
+        error=f.error,
+        record=f.to_json(),
     )
 
 
@@ -382,8 +379,8 @@ def combine(
     paths: Iterable[str | Path],
     *,
     year: int | None = None,
-    roster: str | Path | Sequence[Any] | None = None,
-    previous: str | Path | Sequence[str | Path] | Any = None,
+    roster: str | Path | Sequence[RosterEntry] | None = None,
+    previous: str | Path | Sequence[str | Path] | PreviousData | None = None,
     include_invalid: bool = False,
     out: str | Path | None = None,
     force: bool = False,
@@ -396,51 +393,58 @@ def combine(
     ``roster`` and ``previous`` may be paths or already loaded objects. Raises
     ``CombineError`` (Chinese message) when there is nothing to write or the input is wrong.
     """
-    from xltool.pipeline.check import CheckError, check_paths
-    from xltool.pipeline.previous import PreviousData, PreviousError, load_previous
-    from xltool.read.roster import RosterError, read_roster
-
     t0 = time.perf_counter()
-    paths = [Path(p) for p in paths]
+    in_paths = [Path(p) for p in paths]
     out_path = Path(out) if out is not None else None
     if out_path is not None:
-        _check_output(out_path, paths, force)
+        _check_output(out_path, in_paths, force)
     roster_path = None
+    entries: Sequence[RosterEntry] | None
     if isinstance(roster, (str, Path)):
         roster_path = Path(roster)
         try:
-            roster = read_roster(roster_path)
+            entries = read_roster(roster_path)
         except RosterError as e:
             raise CombineError(str(e)) from None
-    if previous is not None and not isinstance(previous, PreviousData):
+    else:
+        entries = roster
+    prev: PreviousData | None
+    if previous is None or isinstance(previous, PreviousData):
+        prev = previous
+    else:
         prev_list = [previous] if isinstance(previous, (str, Path)) else list(previous)
         try:
-            previous = load_previous(prev_list, workers=workers)
+            prev = load_previous(prev_list, workers=workers)
         except PreviousError as e:
             raise CombineError(str(e)) from None
     try:
-        run = check_paths(paths, year=year, roster=roster, previous=previous, workers=workers,
+        run = check_paths(in_paths, year=year, roster=entries, previous=prev, workers=workers,
                           progress=progress, on_file=_slim)
     except CheckError as e:
         raise CombineError(str(e)) from None
     subs = [submission_from_check(f) for f in run.files]
     check_timings = dict(run.timings)
+    skipped = list(run.skipped)
+    not_read = list(run.not_read)
     del run
     if out_path is not None:
         resolved = {s.path.resolve() for s in subs}
         if out_path.resolve() in resolved:
             raise CombineError(f"输出文件 {out_path} 是本次汇总的输入文件之一，不能覆盖输入。请换一个输出文件名。")
     t1 = time.perf_counter()
-    result = consolidate(subs, year=year, roster=roster, previous=previous, include_invalid=include_invalid)
+    result = consolidate(subs, year=year, roster=entries, previous=prev, include_invalid=include_invalid)
     result.roster_path = roster_path
     result.district = district.strip() if district and district.strip() else None
+    if skipped:
+        result.notes.append(f"已跳过 {len(skipped)} 个本工具生成的校验意见副本（未经修改，不是单位报送的文件，不计入汇总）："
+                            + "、".join(Path(p).name for p in skipped))
+    for p, why in not_read:
+        result.notes.append(f"没有读取 {p}：{why}。")
     for o in result.outcomes:  # keep numbers (the table), drop the per-file value maps
         if o.sub.report is not None:
             o.sub.report = AgencyReport.model_construct(meta=o.sub.report.meta, values={}, narrative={}, extras={})
     t2 = time.perf_counter()
     if out_path is not None:
-        from xltool.write.summary import write_summary
-
         if progress is True and len(result.rows) >= 500 and sys.stderr.isatty():
             print(f"正在写入汇总表（{len(result.rows)} 个单位）……", file=sys.stderr)
         write_summary(result, out_path, overwrite=force)
@@ -452,18 +456,18 @@ def combine(
 
 
 _EXCLUDED_BEFORE_GROUPING = frozenset(
-    {"WRONG_YEAR", "WRONG_FORMAT", "NO_FORMAT", "UNREADABLE"}
+    {Disposition.WRONG_YEAR, Disposition.WRONG_FORMAT, Disposition.NO_FORMAT, Disposition.UNREADABLE}
 )
 
 
-def _excluded_file_of(entry: Any, outcomes: Sequence[FileOutcome], shown: set[int]) -> FileOutcome | None:
+def _excluded_file_of(entry: RosterEntry, outcomes: Sequence[FileOutcome], shown: set[int]) -> FileOutcome | None:
     """A roster agency with no counted file may still have sent one that was excluded early
     (another year or format, or unreadable): say that on its line instead of 未报送.
     Readable files match by name or credit code; unreadable ones by the name in the file name."""
     name = normalize_name(entry.name)
-    code = norm_code(getattr(entry, "credit_code", None))
+    code = norm_code(entry.credit_code)
     for o in outcomes:
-        if id(o) in shown or o.disposition.name not in _EXCLUDED_BEFORE_GROUPING:
+        if id(o) in shown or o.disposition not in _EXCLUDED_BEFORE_GROUPING:
             continue
         if o.sub.report is not None:
             m = o.sub.meta
@@ -474,18 +478,7 @@ def _excluded_file_of(entry: Any, outcomes: Sequence[FileOutcome], shown: set[in
     return None
 
 
-@dataclass
-class _ReadFacts:
-    """What combine needs of a reader result once the file has been validated."""
-
-    path: str
-    sha256: str | None
-    mtime: float | None
-    fill_time: Any
-    is_template: bool
-
-
-_CV_CACHE: dict[tuple[str, Any, Any], CellValue] = {}
+_CV_CACHE: dict[tuple[str, int | float | None, str | None], CellValue] = {}
 
 
 def _shared(v: CellValue) -> CellValue:
@@ -500,13 +493,10 @@ def _shared(v: CellValue) -> CellValue:
     return got
 
 
-def _slim(f: Any) -> None:
-    """Called by check_paths per file: keep the numbers and facts combine uses, drop the rest."""
-    res = f.result
-    if res is not None:
-        f.result = _ReadFacts(str(getattr(res, "path", f.path)), getattr(res, "sha256", None),
-                              getattr(res, "mtime", None), getattr(res, "fill_time", None),
-                              bool(getattr(res, "is_template", False)))
+def _slim(f: CheckedFile) -> None:
+    """Called by check_paths per file: keep the numbers and facts combine uses, drop the rest
+    (the read facts it decides by, such as the times, stay on ``f`` itself)."""
+    f.result = None
     rep = f.report
     if rep is not None:
         f.report = AgencyReport.model_construct(

@@ -13,12 +13,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from xltool.core.model import PreviousData
+from xltool.core.model import FileStatus, PreviousData
 from xltool.core.names import normalize_name
 from xltool.core.numbers import as_number
 from xltool.errors import XltoolError
-from xltool.read.summary import summary_guard_limits
-from xltool.spec import FORMATS
+from xltool.read import GuardError, find_workbooks, guard, read_many
+from xltool.read.pool import IsolatedError, run_isolated
+from xltool.read.reader import read_grids
+from xltool.read.summary import is_summary_file, summary_guard_limits
+from xltool.rules.validate import evaluate
+from xltool.spec import FORMATS, FormatId
 from xltool.workbook import summary_layout as SL
 from xltool.workbook.layout import META_SHEET
 
@@ -27,7 +31,7 @@ class PreviousError(XltoolError):
     """Last year's data cannot be used (message in Chinese)."""
 
 
-def _meta_rows(rows: list[list[object]]) -> dict[str, str]:
+def _meta_rows(rows: Sequence[Sequence[object]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for r in rows:
         if len(r) >= 2 and isinstance(r[0], str) and r[0].strip():
@@ -40,8 +44,6 @@ def _meta_rows(rows: list[list[object]]) -> dict[str, str]:
 
 def _guard_summary(path: Path) -> None:
     """Run the reader's guard with limits sized for a summary; raise PreviousError if unsafe."""
-    from xltool.read import GuardError, guard
-
     limits = summary_guard_limits()
     try:
         guard(path, limits)
@@ -50,30 +52,27 @@ def _guard_summary(path: Path) -> None:
 
 
 def _summary_meta(path: Path) -> dict[str, str] | None:
-    """The summary's meta key/value rows, or None when the file is not a district summary."""
-    from python_calamine import CalamineWorkbook
+    """The summary's meta key/value rows, or None when the file is not a district summary.
 
+    Parsed in a worker (``run_isolated``: the pool's protections), after the guard."""
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return None
     _guard_summary(path)
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception:
+    if not is_summary_file(path):
         return None
     try:
-        if META_SHEET not in wb.sheet_names or SL.DETAIL_SHEET not in wb.sheet_names:
-            return None
-        meta = _meta_rows(wb.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False))
-        if meta.get("kind") != SL.SUMMARY_KIND:
-            return None
-        return meta
-    finally:
-        wb.close()
+        grids = run_isolated(read_grids, str(path), [META_SHEET])
+    except IsolatedError:
+        return None
+    if META_SHEET not in grids:
+        return None
+    meta = _meta_rows(grids[META_SHEET])
+    if meta.get("kind") != SL.SUMMARY_KIND:
+        return None
+    return meta
 
 
 def _from_summary(path: Path, meta: dict[str, str]) -> PreviousData:
-    from python_calamine import CalamineWorkbook
-
     fmt_id = meta.get("format")
     if fmt_id not in FORMATS:
         raise PreviousError(f"上年汇总表 {path.name} 的格式信息“{fmt_id}”无法识别。")
@@ -81,12 +80,12 @@ def _from_summary(path: Path, meta: dict[str, str]) -> PreviousData:
         year = int(meta.get("year", ""))
     except ValueError:
         raise PreviousError(f"上年汇总表 {path.name} 没有有效的年度信息。") from None
-    cells = FORMATS[fmt_id].cells
-    wb = CalamineWorkbook.from_path(str(path))
+    fmt = FORMATS[fmt_id]
+    cells = fmt.cells
     try:
-        rows = wb.get_sheet_by_name(SL.DETAIL_SHEET).to_python(skip_empty_area=False)
-    finally:
-        wb.close()
+        rows = run_isolated(read_grids, str(path), [SL.DETAIL_SHEET]).get(SL.DETAIL_SHEET, [])
+    except IsolatedError as e:
+        raise PreviousError(f"上年汇总表 {path.name} 无法读取：{e}") from None
     if len(rows) <= SL.DETAIL_KEY_ROW:
         raise PreviousError(f"上年汇总表 {path.name} 的“{SL.DETAIL_SHEET}”工作表是空的。")
     keys = [str(k).strip() if isinstance(k, str) else "" for k in rows[SL.DETAIL_KEY_ROW]]
@@ -94,7 +93,7 @@ def _from_summary(path: Path, meta: dict[str, str]) -> PreviousData:
         raise PreviousError(f"上年汇总表 {path.name} 的“{SL.DETAIL_SHEET}”工作表缺少单位名称列。")
     name_col = keys.index(SL.AGENCY_KEY)
     value_cols = [(i, k) for i, k in enumerate(keys) if k in cells]
-    data = PreviousData(year, fmt_id, sources=[str(path)])
+    data = PreviousData(year, fmt.id, sources=[str(path)])
     for row in rows[SL.DETAIL_FIRST_DATA_ROW:]:
         if name_col >= len(row):
             continue
@@ -110,16 +109,13 @@ def _from_summary(path: Path, meta: dict[str, str]) -> PreviousData:
 
 
 def _from_agency_files(files: Sequence[Path], workers: int | None) -> PreviousData:
-    from xltool.read import read_many
-    from xltool.rules.validate import evaluate
-
     years: Counter[int] = Counter()
-    formats: Counter[str] = Counter()
+    formats: Counter[FormatId] = Counter()
     by_agency: dict[str, dict[str, int | float]] = {}
     names: dict[str, str] = {}
     unreadable: list[str] = []
     for res in read_many(files, workers=workers):
-        if res.status != "ok" or res.report is None or not res.report.meta.agency:
+        if res.status is not FileStatus.OK or res.report is None or not res.report.meta.agency:
             unreadable.append(Path(res.path).name)
             continue
         meta = res.report.meta
@@ -145,13 +141,11 @@ def _from_agency_files(files: Sequence[Path], workers: int | None) -> PreviousDa
 
 def load_previous(paths: Iterable[str | Path], *, workers: int | None = None) -> PreviousData:
     """Last year's numbers from a district summary or from agency workbooks (files or folders)."""
-    from xltool.read import find_workbooks
-
-    paths = [Path(p) for p in paths]
-    for p in paths:
+    given = [Path(p) for p in paths]
+    for p in given:
         if not p.exists():
             raise PreviousError(f"找不到上年数据：{p}")
-    files = find_workbooks(paths)
+    files = find_workbooks(given)
     if not files:
         raise PreviousError("上年数据路径中没有找到 Excel 工作簿（.xlsx）。")
     summaries = [(f, m) for f in files if (m := _summary_meta(f)) is not None]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from xltool.core.labels import xml_safe
 from xltool.pipeline.render_source import RenderError, RenderInput, load
 from xltool.workbook.layout import layout_for
 from xltool.write.render.model import RenderDoc, RSection, TCell, TTable, build_document, build_table
@@ -46,10 +47,14 @@ def prepare(path: str | Path, *, force: bool = False, title: str | None = None, 
         if len(errors) > MAX_NOTICE:
             notice.append(f"……共 {len(errors)} 处错误，请用 xltool check 查看全部。")
     fmt = src.fmt
+    # every text goes into XML (the page, the Word file): characters no XML can hold are dropped
+    # here, once, so both outputs carry the same text (the reader already reported them)
+    cells = {k: (xml_safe(t), num) for k, (t, num) in src.cells.items()}
+    flags = {k: xml_safe(v) for k, v in src.flags().items()} if errors else None
     doc = build_document(
-        fmt, layout_for(fmt), title or default_title(src.name, src.year, src.kind),
-        lambda key: src.cells.get(key, ("", False)), src.narrative,
-        flags=src.flags() if errors else None, notice=notice, kind=src.kind, year=src.year,
+        fmt, layout_for(fmt), xml_safe(title or default_title(src.name, src.year, src.kind)),
+        lambda key: cells.get(key, ("", False)), {k: xml_safe(v) for k, v in src.narrative.items()},
+        flags=flags, notice=[xml_safe(n) for n in notice], kind=src.kind, year=src.year,
     )
     return Prepared(src, doc, bool(errors))
 

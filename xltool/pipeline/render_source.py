@@ -9,20 +9,25 @@ with the same rules (``combine.validate_totals``). Errors block rendering unless
 
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xltool.core.labels import norm_label
-from xltool.core.model import CellValue, Finding, Severity
+from xltool.core.model import CellValue, FileStatus, Finding, Severity
 from xltool.core.numbers import show as fmt_num
 from xltool.errors import XltoolError
+from xltool.read import read_many
 from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, guard
+from xltool.read.pool import IsolatedError, run_isolated
+from xltool.read.reader import read_grids
 from xltool.read.summary import is_summary_file, summary_guard_limits
 from xltool.read.values import cell_text
+from xltool.read.xmlscan import workbook_info
+from xltool.rules.validate import evaluate, validate_totals
 from xltool.spec import FORMATS, Format
 from xltool.workbook.layout import META_SHEET, Layout, layout_for, parse_a1
+from xltool.workbook.summary_layout import SUMMARY_KIND, SUMMARY_TABLE_SHEETS
 
 
 class RenderError(XltoolError):
@@ -75,23 +80,23 @@ def show(v: CellValue | None, number: int | float | None = None) -> tuple[str, b
 SUMMARY_LIMITS = summary_guard_limits()
 
 
-def _small_sheets(g: Guarded, names: list[str]) -> dict[str, list[list[object]]]:
-    """Grids of the named sheets, each checked against the normal extent limits first."""
-    from python_calamine import CalamineWorkbook
-
-    from xltool.read.xmlscan import workbook_info
-
+def _small_sheets(g: Guarded, names: list[str]) -> dict[str, Sequence[Sequence[object]]]:
+    """Grids of the named sheets, each checked against the normal extent limits first, parsed
+    in a worker process (the pool's protections: memory limit, timeout)."""
     info = workbook_info(g.parts)
     for n in names:
         part = info.part_of(n)
         rows, cols, _cells = g.extents.get(part or "", (0, 0, 0))
         if part is None or rows > DEFAULT_LIMITS.max_rows or cols > DEFAULT_LIMITS.max_cols:
             raise RenderError(f"{Path(g.path).name} 的“{n}”工作表缺失或范围异常，请用 xltool combine 重新生成汇总表。")
-    wb = CalamineWorkbook.from_filelike(io.BytesIO(g.data))
     try:
-        return {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
-    finally:
-        wb.close()
+        grids: dict[str, Sequence[Sequence[object]]] = run_isolated(read_grids, g.data, names)
+    except IsolatedError as e:
+        raise RenderError(f"无法读取 {Path(g.path).name}：{e}") from None
+    missing = [n for n in names if n not in grids]
+    if missing:
+        raise RenderError(f"{Path(g.path).name} 的“{missing[0]}”工作表缺失，请用 xltool combine 重新生成汇总表。")
+    return grids
 
 
 def load(path: str | Path, *, name: str | None = None) -> RenderInput:
@@ -103,8 +108,6 @@ def load(path: str | Path, *, name: str | None = None) -> RenderInput:
         g = guard(p, SUMMARY_LIMITS)
     except GuardError as e:
         raise RenderError(f"无法读取 {p.name}：{e.message}") from None
-    from xltool.workbook.summary_layout import SUMMARY_KIND, SUMMARY_TABLE_SHEETS
-
     grids = _small_sheets(g, [META_SHEET, *SUMMARY_TABLE_SHEETS.values()])
     meta = {cell_text(r[0]).strip(): cell_text(r[1]).strip() for r in grids[META_SHEET] if len(r) >= 2 and cell_text(r[0]).strip()}
     if meta.get("kind") != SUMMARY_KIND:
@@ -113,11 +116,8 @@ def load(path: str | Path, *, name: str | None = None) -> RenderInput:
 
 
 def _load_agency(p: Path, name: str | None) -> RenderInput:
-    from xltool.read import read_file
-    from xltool.rules.validate import evaluate
-
-    res = read_file(p)
-    if res.status != "ok" or res.report is None:
+    res = next(read_many([p]))  # in a worker, as check reads it (one file is no exception)
+    if res.status is not FileStatus.OK or res.report is None:
         raise RenderError(f"无法读取 {p.name}：{res.error or '文件无法读取'}")
     rep = res.report
     if rep.meta.format is None or not res.report.values:
@@ -135,10 +135,7 @@ def _load_agency(p: Path, name: str | None) -> RenderInput:
                        dict(rep.narrative), ev.findings)
 
 
-def _load_summary(p: Path, meta: Mapping[str, str], grids: Mapping[str, list[list[object]]], name: str | None) -> RenderInput:
-    from xltool.pipeline.combine import validate_totals
-    from xltool.workbook.summary_layout import SUMMARY_TABLE_SHEETS
-
+def _load_summary(p: Path, meta: Mapping[str, str], grids: Mapping[str, Sequence[Sequence[object]]], name: str | None) -> RenderInput:
     fid = meta.get("format", "")
     if fid not in FORMATS or not meta.get("year", "").isdigit():
         raise RenderError(f"{p.name} 的汇总信息（格式/年度）无法识别，请用 xltool combine 重新生成汇总表。")
@@ -169,7 +166,7 @@ def _load_summary(p: Path, meta: Mapping[str, str], grids: Mapping[str, list[lis
     return RenderInput(str(p), "summary", fmt, year, district, how, cells, {}, findings)
 
 
-def _verify_labels(p: Path, lay: Layout, grids: Mapping[str, list[list[object]]]) -> None:
+def _verify_labels(p: Path, lay: Layout, grids: Mapping[str, Sequence[Sequence[object]]]) -> None:
     """The 汇总 sheets must carry the layout's labels where the layout puts them."""
     for sec, sh in lay.sheets.items():
         g = grids[sec]

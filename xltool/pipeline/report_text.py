@@ -77,7 +77,17 @@ def render(run: CheckRun, *, full: bool = False) -> str:
             lines.extend(finding_lines(f, full))
     if run.skipped:
         lines.append("")
-        lines.append(f"已跳过 {len(run.skipped)} 个本工具生成的校验意见文件（*_校验意见.xlsx）。")
+        lines.append(f"已跳过 {len(run.skipped)} 个文件：是本工具以前生成的校验意见副本（未经修改），不是单位报送的文件，"
+                     "不作校验、不计入汇总：")
+        lines.extend(f"  {display_path(p)}" for p in run.skipped)
+    if run.feedback_failed:
+        lines.append("")
+        lines.append(f"注意：有 {len(run.feedback_failed)} 个文件的校验意见表没能生成（其余照常生成），请把问题明细告知该单位：")
+        lines.extend(f"  {display_path(p)}（{why}）" for p, why in run.feedback_failed)
+    if run.not_read:
+        lines.append("")
+        lines.append(f"注意：有 {len(run.not_read)} 处没有读取：")
+        lines.extend(f"  {display_path(p)}：{why}" for p, why in run.not_read)
     if run.roster is not None:
         lines.append("")
         lines.append(f"对照报送名单（{len(run.roster)} 个单位）：")
@@ -121,6 +131,9 @@ def render(run: CheckRun, *, full: bool = False) -> str:
         else:
             lines.append("没有需要生成校验意见表的文件。"
                          + (f"无法读取的 {len(no_fb)} 个文件没有意见表。" if no_fb else ""))
+        if run.expired:
+            lines.append(f"以前生成、本次不再需要的 {len(run.expired)} 份校验意见表（对应的文件已通过或已不在输入中）"
+                         f"已移到 {display_path(Path(run.expired[0]).parent)}；{where} 中的意见表都是本次生成的。")
     return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from xltool.pipeline.combine import combine
 from xltool.pipeline.synth import synth_values, totals
 from xltool.spec import V2019, V2021, Format
 from xltool.workbook.layout import layout_for
@@ -126,15 +127,15 @@ def _foreign_workbook(path: Path, fmt: Format, values: dict[str, int | float], n
     wb.save(path)
 
 
-def _continue_stock(fmt: Format, vals: dict[str, object], last: dict[str, int] | None) -> None:
+def _continue_stock(fmt: Format, vals: dict[str, int | float], last: dict[str, int] | None) -> None:
     """现行有效件数 = last year's + 本年制发 − 本年废止 (the V2021 stock heuristic holds)."""
     if not fmt.stock_changes:
         return
     for row in ("regulations", "normative_docs"):
         k = f"sec2.art20_1.{row}."
-        prev = (last or {}).get(row, int(vals[k + "in_force"]))  # type: ignore[call-overload]
-        issued = int(vals[k + "issued"])  # type: ignore[call-overload]
-        repealed = min(int(vals[k + "repealed"]), prev + issued)  # type: ignore[call-overload]
+        prev = (last or {}).get(row, int(vals[k + "in_force"]))
+        issued = int(vals[k + "issued"])
+        repealed = min(int(vals[k + "repealed"]), prev + issued)
         vals[k + "repealed"] = repealed
         vals[k + "in_force"] = prev + issued - repealed
 
@@ -150,15 +151,16 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
         if mistake == "missing":
             continue
         co = (carried or {}).get(name)
-        vals: dict[str, object] = dict(synth_values(fmt, rng, size=size, carried_over=co))
-        _continue_stock(fmt, vals, (stock or {}).get(name))
-        written[name] = dict(vals)  # type: ignore[arg-type]
+        nums: dict[str, int | float] = dict(synth_values(fmt, rng, size=size, carried_over=co))
+        _continue_stock(fmt, nums, (stock or {}).get(name))
+        written[name] = dict(nums)
+        vals: dict[str, object] = dict(nums)  # what is written, mistakes (text among them) included
         target = out / template_filename(year, name)
         # saved "when filled" (fixed times): the files are byte-stable and a later return is newer
         kw: dict = dict(agency=name, credit_code=credit_code(i), info=_info(i), narrative=_narrative(name),
                         overwrite=True, created=datetime(year + 1, 1, 15, 9, i))
         if mistake == "balance":
-            vals["sec3.carry_forward.natural"] = int(vals["sec3.carry_forward.natural"]) + 3  # type: ignore[arg-type]
+            vals["sec3.carry_forward.natural"] = int(nums["sec3.carry_forward.natural"]) + 3
         elif mistake == "typed_total":
             kw["overrides"] = {"sec3.total_processed.total": 20}
         elif mistake == "blank":
@@ -166,8 +168,8 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
         elif mistake == "slash":
             vals["sec3.denied.third_party.natural"] = "/"
         elif mistake == "fullwidth":
-            n = int(vals["sec2.art20_1.normative_docs.issued"]) + 12  # type: ignore[arg-type]
-            vals["sec2.art20_1.normative_docs.in_force"] = int(vals["sec2.art20_1.normative_docs.in_force"]) + 12  # type: ignore[arg-type]
+            n = int(nums["sec2.art20_1.normative_docs.issued"]) + 12
+            vals["sec2.art20_1.normative_docs.in_force"] = int(nums["sec2.art20_1.normative_docs.in_force"]) + 12
             vals["sec2.art20_1.normative_docs.issued"] = str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
         elif mistake == "negative":
             vals["sec4.review.corrected"] = -1
@@ -177,7 +179,7 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
             continue
         elif mistake == "foreign":
             target = out / f"{name}{year}年报数据（自制表格）.xlsx"
-            _foreign_workbook(target, fmt, vals, name)  # type: ignore[arg-type]
+            _foreign_workbook(target, fmt, nums, name)
             continue
         elif mistake == "broken":
             write_workbook(target, fmt, year, values=vals, **kw)
@@ -189,7 +191,7 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
             # the first version, sent earlier, with an error; the later file replaces it
             first = out / f"{target.stem}（第一次报送）.xlsx"
             wrong = dict(vals)
-            wrong["sec3.new_received.natural"] = int(wrong["sec3.new_received.natural"]) + 5  # type: ignore[arg-type]
+            wrong["sec3.new_received.natural"] = int(nums["sec3.new_received.natural"]) + 5
             write_workbook(first, fmt, year, values=wrong,
                            **{**kw, "info": _info(i, day=10), "created": datetime(year + 1, 1, 10, 9, i)})
             os.utime(first, (1767225600, 1767225600))  # 2026-01-01
@@ -198,8 +200,6 @@ def make_returns(out: Path, fmt: Format, year: int, carried: dict[str, dict[str,
 
 def main(out: Path) -> None:
     """Write the samples (roster.csv, returns/, last-year/) under ``out``."""
-    from xltool.pipeline.combine import combine
-
     rng = random.Random(SEED)
     out.mkdir(parents=True, exist_ok=True)
     write_roster(out / "roster.csv")

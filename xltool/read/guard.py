@@ -5,9 +5,14 @@ whole process (Rust allocation failure, SIGABRT, uncatchable), a 650 KB zip bomb
 seconds and a gigabyte, and a zip directory can lie about sizes (excel-engineering-notes,
 "Security"). So we check, in order: file size, magic bytes (OLE2 → password or legacy .xls,
 decided from the OLE directory; text → CSV/HTML), the zip directory (member count, declared
-sizes, per-member ratio), the real decompression of every XML part with its CRC and a cap,
-no DTD/entities, and the real cell extent and cell count from the ``r=`` references
-(never ``<dimension>``). All messages are Chinese and tell the clerk what to do.
+sizes, per-member ratio, duplicate names, ``[Content_Types].xml``), the real decompression of
+*every* member with its CRC and a cap (a reader follows the relationships, so a worksheet may
+be named ``sheet1.bin``: XML is recognised by its content too), what Excel refuses in XML (a
+declared encoding other than UTF-8, invalid UTF-8, raw control characters, invalid character
+references), no DTD/entities, a bounded shared-string count (python-calamine reserves it), and
+the real cell extent and cell count (``sheet_extent``: any XML whitespace, any attribute order,
+never ``<dimension>``). Every exception of zipfile, zlib or the XML checks becomes a FILE_*
+reason (``GuardError``), never a traceback. All messages are Chinese and tell the clerk what to do.
 
 The decompressed XML parts are kept on the result, so the structure scan that follows
 does not inflate them a second time.
@@ -17,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
+import stat
 import struct
 import zipfile
 from dataclasses import dataclass, field
@@ -25,6 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from xltool.errors import XltoolError
+from xltool.read.xmlscan import workbook_info
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -175,8 +183,6 @@ def _text_kind(data: bytes) -> GuardError:
 # --- zip (OOXML) -----------------------------------------------------------------------
 
 _CELL_ANY = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
-# cells with an r= reference: (column letters, row digits, "/" if self-closing)
-_CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="\$?([A-Z]{1,3})\$?([0-9]{1,7})"[^>]*?(/?)>')
 
 
 def _col_num(letters: bytes) -> int:
@@ -186,80 +192,195 @@ def _col_num(letters: bytes) -> int:
     return n
 
 
-_FAST_REF = re.compile(rb' r="\$?([A-Z]{1,3})\$?([0-9]{1,7})"')
+# A cell start tag in the usual serialisation (Excel, WPS, LibreOffice, XlsxWriter, openpyxl):
+# "<c", one space, r first with a canonical A1 value
+_CANON_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+# an "r" attribute with whitespace before "=" (legal XML, never the usual serialisation)
+_R_SPACED = re.compile(rb"r[ \t\r\n]+=")
+_REF_ANY = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)$")
 
 
 def sheet_extent(xml: bytes, max_rows: int | None = None, max_cols: int | None = None) -> tuple[int, int, int]:
     """(rows, columns, cells) a reader would have to allocate for this sheet part.
 
-    Counted from the cells themselves: ``<dimension>`` is not trusted. Cells without
-    ``r=`` take their position from their row; then an ElementTree pass (safe: no DTD,
-    size already capped) is used. Fast path: the extent of every referenced cell, in C
-    (``bytes.count`` and one literal-led ``findall``). Only when that exceeds the limits
-    is it recomputed without empty self-closing cells (style only: readers do not
-    allocate for them), so a legitimate file with formatting far out is not rejected.
+    Counted from the cells themselves: ``<dimension>`` is not trusted. Fast path, all in C:
+    every unprefixed start tag beginning ``<c`` is counted (a cell, whatever whitespace follows;
+    inside sheetData nothing else begins so), and so is every ``r=`` in the part (whitespace
+    before ``=`` included). The extent comes from the cells written the usual way
+    (``<c r="A1"``, ``_CANON_CELL``: text cannot hold ``<``, so each match is a real tag) only
+    when every cell start is such a match and there is no other ``r=`` than theirs and the
+    rows' (no second ``r`` in a cell: python-calamine takes the last one; no prefixed or
+    spaced ``r``). Anything else (prefixes, LF/tab before ``r``, ``r`` not first, lower case,
+    single quotes, cells without ``r``, such text in a cell) takes a real XML parse that places
+    every cell as python-calamine does, as does an extent beyond the limits (it is then
+    recomputed without empty cells: readers do not allocate for them, so a legitimate file
+    with formatting far out is not rejected).
     """
     i, j = xml.find(b"sheetData"), xml.rfind(b"sheetData")
     if i < 0 or i == j:
         return 0, 0, 0
-    prefixed = xml[i - 1 : i] == b":"
-    whole, xml = xml, xml[i:j]  # cells live only inside <sheetData>
-    if prefixed:
-        n_cells = len(_CELL_ANY.findall(xml))
-        refs = [(c, r) for c, r, _closed in _CELL_REF.findall(xml)]
-    else:
-        n_cells = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/")
-        refs = _FAST_REF.findall(xml)
-    if len(refs) < n_cells:
-        return _extent_by_position(whole, n_cells)
+    # cells live only inside <sheetData> (bounds instead of a copy)
+    if xml.find(b":c", i, j) >= 0:  # a namespace prefix somewhere: count every prefixed start too
+        return _extent_by_parse(xml, len(_CELL_ANY.findall(xml, i, j)))
+    n_cells = xml.count(b"<c", i, j)
+    refs = _CANON_CELL.findall(xml, i, j)
+    if (len(refs) != n_cells or xml.count(b"r=", i, j) != n_cells + xml.count(b'<row r="', i, j)
+            or _R_SPACED.search(xml, i, j) is not None):
+        return _extent_by_parse(xml, n_cells)
     if not refs:
         return 0, 0, n_cells
-    rows = max(map(int, {r for _c, r in refs}))
-    cols = max(map(_col_num, {c for c, _r in refs}))
-    if (max_rows is None or rows <= max_rows) and (max_cols is None or cols <= max_cols):
-        return rows, cols, n_cells
-    valued = [(c, r) for c, r, closed in _CELL_REF.findall(xml) if not closed]
-    if not valued:
-        return 0, 0, n_cells
-    return max(map(int, {r for _c, r in valued})), max(map(_col_num, {c for c, _r in valued})), n_cells
+    cols, rows = zip(*refs)
+    n_rows, n_cols = max(map(int, set(rows))), max(map(_col_num, set(cols)))
+    if (max_rows is None or n_rows <= max_rows) and (max_cols is None or n_cols <= max_cols):
+        return n_rows, n_cols, n_cells
+    return _extent_by_parse(xml, n_cells)
 
 
-def _extent_by_position(xml: bytes, n_cells: int) -> tuple[int, int, int]:
-    import xml.etree.ElementTree as ET
+def _ref_position(ref: str) -> tuple[int, int] | None:
+    """(row, column), 1-based, of an A1 reference written any way python-calamine accepts it
+    (lower case, any number of letters and digits); ``$`` is tolerated. None if not one."""
+    m = _REF_ANY.match(ref.strip())
+    if m is None:
+        return None
+    return int(m.group(2)), _col_num(m.group(1).upper().encode())
 
-    max_r = max_c = 0
-    row_no = 0
-    col_no = 0
-    try:
-        events = list(ET.iterparse(io.BytesIO(xml), events=("start",)))
-    except ET.ParseError as e:
-        raise GuardError("CORRUPT", f"工作表内容不是有效的 XML（{e}），文件已损坏。请重新保存后再报送。") from None
-    for _ev, el in events:
-        tag = el.tag.rsplit("}", 1)[-1]
-        if tag == "row":
-            r = el.get("r")
-            row_no = int(r) if r and r.isdigit() else row_no + 1
-            col_no = 0
+
+def _extent_by_parse(xml: bytes, n_cells: int) -> tuple[int, int, int]:
+    """The extent from a real (expat) parse: every ``c`` element inside ``sheetData``, whatever its
+    prefix, placed by its ``r`` (the last one, as python-calamine) or, without one, by its row and
+    the cells before it. Cells with no child element (no value) do not count. Not well-formed
+    XML is refused: Excel does not open it either."""
+    import xml.parsers.expat as expat
+
+    st: dict[str, int] = {"in_sd": 0, "row": 0, "col": 0, "max_r": 0, "max_c": 0, "in_cell": 0, "children": 0}
+    cell: list[int] = [0, 0]  # the open cell's row and column (a prefixed "x:r" counts too)
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        tag = name.rsplit(":", 1)[-1]
+        if tag == "sheetData":
+            st["in_sd"] += 1
+        elif not st["in_sd"]:
+            return
+        elif st["in_cell"]:
+            st["children"] += 1
+        elif tag == "row":
+            r = attrs.get("r", "").strip()
+            st["row"] = int(r) if r.isdigit() else st["row"] + 1
+            st["col"] = 0
         elif tag == "c":
-            ref = el.get("r")
-            if ref:
-                m = re.match(r"\$?([A-Z]{1,3})\$?([0-9]+)", ref)
-                if m:
-                    col_no = _col_num(m.group(1).encode())
-                    row_no = int(m.group(2))
-            else:
-                col_no += 1
-            max_r = max(max_r, row_no)
-            max_c = max(max_c, col_no)
-    return max_r, max_c, n_cells
+            pos = _ref_position(attrs["r"]) if "r" in attrs else None
+            row, col = pos if pos is not None else (max(st["row"], 1), st["col"] + 1)
+            st["col"] = col
+            for k, v in attrs.items():  # python-calamine ignores a prefixed r; we count it anyway
+                if k.endswith(":r") and (other := _ref_position(v)) is not None:
+                    row, col = max(row, other[0]), max(col, other[1])
+            cell[0], cell[1] = row, col
+            st["in_cell"], st["children"] = 1, 0
+
+    def end(name: str) -> None:
+        tag = name.rsplit(":", 1)[-1]
+        if tag == "sheetData":
+            st["in_sd"] = max(0, st["in_sd"] - 1)
+        elif st["in_cell"] and tag == "c":
+            if st["children"]:  # a cell with a value (or formula): a reader allocates up to it
+                st["max_r"], st["max_c"] = max(st["max_r"], cell[0]), max(st["max_c"], cell[1])
+            st["in_cell"] = 0
+
+    p = expat.ParserCreate()
+    p.StartElementHandler = start
+    p.EndElementHandler = end
+    try:
+        p.Parse(xml, True)
+    except expat.ExpatError as e:
+        raise GuardError("XML_MALFORMED", f"工作表内容不是有效的 XML（{expat.ErrorString(e.code)}，第 {e.lineno} 行），"
+                         "Excel 也无法打开，文件已损坏。请重新保存后再报送。") from None
+    return st["max_r"], st["max_c"], n_cells
+
+
+_CORRUPT_MSG = "文件内部部件{where}已损坏（{why}），可能在传输中出错或被篡改。请重新保存后再报送。"
+_TRUNCATED_MSG = "文件不完整或已损坏（可能在下载、复制或发送过程中中断）。请重新保存后再报送。"
 
 
 def _zip_guard(g: Guarded, limits: GuardLimits) -> None:
+    """The zip checks; every exception of zipfile, zlib, struct or the XML checks becomes a GuardError."""
+    try:
+        _zip_checks(g, limits)
+    except (GuardError, MemoryError):
+        raise
+    except Exception as e:  # zipfile.BadZipFile, zlib.error, ValueError (negative seek), struct.error, EOFError …
+        raise GuardError("CORRUPT", _CORRUPT_MSG.format(where="", why=type(e).__name__)) from None
+
+
+# bytes that XML 1.0 forbids anywhere (raw; as character references they are checked separately)
+_XML_FORBIDDEN = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_XML_DECL = re.compile(rb"<\?xml[\s?]")
+_XML_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+_DTD = re.compile(rb"<!(?i:doctype|entity)")
+_CHAR_REF = re.compile(rb"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
+_UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*["']\s*\+?([0-9]+)""")
+
+
+def _is_xml_char(cp: int) -> bool:
+    return cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
+
+
+def _xml_like(name: str, data: bytes) -> bool:
+    """Would a reader parse this member as XML? By its name, or by its first bytes (a worksheet
+    may be named ``sheet1.bin`` and still be read through the workbook's relationships)."""
+    if name.lower().endswith((".xml", ".rels", ".vml")):
+        return True
+    head = data[:512]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<"):  # UTF-16/32 text
+        return True
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    return head[:1] == b"<" and b"\x00" not in head
+
+
+def _check_xml(name: str, xml: bytes) -> None:
+    """What Excel refuses in an XML part, and what no real file contains (raises GuardError)."""
+    if xml[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in xml[:64]:
+        raise GuardError("XML_ENCODING", f"文件内部部件 {name} 使用了不支持的编码，不像 Excel 保存的文件。请用 Excel/WPS 重新保存后再报送。")
+    body = xml.removeprefix(b"\xef\xbb\xbf")
+    if body.startswith(b"<?xml"):
+        end = body.find(b"?>", 0, 1024)
+        m = _XML_ENCODING.search(body, 0, end if end > 0 else 1024)
+        if m is not None and m.group(1).strip().lower() not in (b"utf-8", b"utf8"):
+            enc = m.group(1).decode("ascii", "replace")[:40]
+            raise GuardError("XML_ENCODING", f"文件内部部件 {name} 声明的编码为“{enc}”，与实际内容（UTF-8）不符，"
+                             "Excel 无法打开。请用 Excel/WPS 重新保存后再报送。")
+    elif (m := _XML_DECL.search(body, 0, 512)) is not None:
+        raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 的 XML 声明不在开头，不是有效的 XML，Excel 无法打开。请重新保存后再报送。")
+    if len(xml.translate(None, _XML_FORBIDDEN)) != len(xml):
+        bad = next(b for b in xml if b in _XML_FORBIDDEN)
+        raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 含有 XML 不允许的控制字符（0x{bad:02X}），"
+                         "Excel 无法打开，文件已损坏。请重新保存后再报送。")
+    try:
+        xml.decode("utf-8")
+    except UnicodeDecodeError:
+        raise GuardError("XML_ENCODING", f"文件内部部件 {name} 不是有效的 UTF-8 编码，Excel 无法打开。请用 Excel/WPS 重新保存后再报送。") from None
+    k = xml.find(b"\xef\xbf")  # U+FFC0…U+FFFF; U+FFFE and U+FFFF are not XML characters
+    while k >= 0 and xml[k + 2 : k + 3] not in (b"\xbe", b"\xbf"):
+        k = xml.find(b"\xef\xbf", k + 2)
+    if k >= 0:
+        raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 含有 XML 不允许的字符（U+FFFE/U+FFFF），Excel 无法打开。请重新保存后再报送。")
+    if b"&#" in xml:
+        for hexa, dec in _CHAR_REF.findall(xml):
+            cp = int(hexa, 16) if hexa else int(dec)
+            if not _is_xml_char(cp):
+                raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 含有 XML 不允许的字符引用（U+{cp:04X}），"
+                                 "Excel 无法打开，文件已损坏。请重新保存后再报送。")
+    if _DTD.search(xml):
+        raise GuardError("XML_DTD", f"文件内部部件 {name} 含有 DTD/实体声明（Excel 从不写入），疑似恶意构造的文件，已拒绝读取。请用原模板重新填报。")
+
+
+def _zip_checks(g: Guarded, limits: GuardLimits) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(g.data))
-    except zipfile.BadZipFile:
-        raise GuardError("TRUNCATED", "文件不完整或已损坏（可能在下载、复制或发送过程中中断）。请重新保存后再报送。") from None
-    infos = zf.infolist()
+        infos = zf.infolist()
+    except (MemoryError, GuardError):
+        raise
+    except Exception:  # BadZipFile, and what a damaged directory makes zipfile raise
+        raise GuardError("TRUNCATED", _TRUNCATED_MSG) from None
     names = {i.filename for i in infos}
     if len(infos) > limits.max_members:
         raise GuardError("TOO_MANY_PARTS", f"文件内部结构异常（包含 {len(infos)} 个部件，超过上限 {limits.max_members}），可能不是正常的 Excel 文件。请用原模板重新填报。")
@@ -271,6 +392,13 @@ def _zip_guard(g: Guarded, limits: GuardLimits) -> None:
         if "mimetype" in names:
             raise GuardError("ODS", "文件是 OpenDocument 表格（.ods）等格式，本工具无法读取。请“另存为”Excel 工作簿（*.xlsx）后重新报送。")
         raise GuardError("NOT_WORKBOOK", "文件是压缩包，但不是 Excel 工作簿。请使用本工具下发的模板（.xlsx）填报后重新报送。")
+    # part names are case-insensitive in a package (OPC): two of one name are two candidates for
+    # one part, and readers disagree on which one they take
+    if len({n.lower() for n in names}) != len(infos):
+        raise GuardError("CORRUPT", _CORRUPT_MSG.format(where="", why="有重名的部件"))
+    if "[Content_Types].xml" not in names:
+        raise GuardError("NO_CONTENT_TYPES", "文件缺少内容类型清单 [Content_Types].xml，不是完整的 Excel 文件，Excel 也无法打开。"
+                         "请用 Excel/WPS 打开原文件另存为 .xlsx 后重新报送。")
     total = 0
     for i in infos:
         if i.file_size > limits.max_member_bytes:
@@ -282,24 +410,32 @@ def _zip_guard(g: Guarded, limits: GuardLimits) -> None:
     if total > limits.max_total_bytes:
         raise GuardError("TOO_LARGE", f"文件解压后共 {_mb(total)}，超过上限 {_mb(limits.max_total_bytes)}。请删除无关的工作表、图片后重新报送。")
     g.has_macros = any(n.lower().endswith("vbaproject.bin") for n in names)
+    # every member is inflated (capped, CRC checked), whatever its name: a reader follows the
+    # relationships, so a worksheet may hide behind any name; XML is recognised by content too
     for i in infos:
         name = i.filename
-        if not name.endswith((".xml", ".rels")):
-            continue
+        if name.endswith("/") and i.file_size == 0:
+            continue  # a folder entry
         try:
             with zf.open(i) as fh:
-                xml = fh.read(limits.max_member_bytes + 1)
-        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
-            raise GuardError("CORRUPT", f"文件内部部件 {name} 已损坏（{type(e).__name__}），可能在传输中出错或被篡改。请重新保存后再报送。") from None
-        if len(xml) > limits.max_member_bytes:
+                data = fh.read(limits.max_member_bytes + 1)
+        except (MemoryError, GuardError):
+            raise
+        except Exception as e:  # BadZipFile (CRC), zlib.error, EOFError, NotImplementedError, RuntimeError …
+            raise GuardError("CORRUPT", _CORRUPT_MSG.format(where=f" {name} ", why=type(e).__name__)) from None
+        if len(data) > limits.max_member_bytes:
             raise GuardError("TOO_LARGE_PART", f"文件内部部件 {name} 超过上限 {_mb(limits.max_member_bytes)}。请用原模板重新填报。")
-        if xml[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in xml[:64]:
-            raise GuardError("XML_ENCODING", f"文件内部部件 {name} 使用了不支持的编码，不像 Excel 保存的文件。请用 Excel/WPS 重新保存后再报送。")
-        if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
-            raise GuardError("XML_DTD", f"文件内部部件 {name} 含有 DTD/实体声明（Excel 从不写入），疑似恶意构造的文件，已拒绝读取。请用原模板重新填报。")
-        g.parts[name] = xml
-        if b"sheetData" in xml:
-            rows, cols, cells = sheet_extent(xml, limits.max_rows, limits.max_cols)
+        if not _xml_like(name, data):
+            continue
+        _check_xml(name, data)
+        g.parts[name] = data
+        if b"uniqueCount" in data:  # python-calamine reserves the shared-string table at this size
+            declared = max((int(n) for n in _UNIQUE_COUNT.findall(data)), default=0)
+            if declared > limits.max_cells:
+                raise GuardError("CORRUPT", _CORRUPT_MSG.format(
+                    where=f" {name} ", why=f"声明了 {declared} 个共享字符串，上限 {limits.max_cells}"))
+        if b"sheetData" in data:
+            rows, cols, cells = sheet_extent(data, limits.max_rows, limits.max_cols)
             g.extents[name] = (rows, cols, cells)
             if cells > limits.max_cells:
                 raise GuardError("TOO_MANY_CELLS", f"{_sheet_title(zf, name)}含 {cells} 个单元格，超过上限 {limits.max_cells}，不像正常的年报表格。请删除无关内容后重新报送。")
@@ -313,8 +449,6 @@ def _zip_guard(g: Guarded, limits: GuardLimits) -> None:
 
 def _sheet_title(zf: zipfile.ZipFile, part: str) -> str:
     """'工作表“表三”' for a sheet part, for messages (the part name if the workbook says nothing)."""
-    from xltool.read.xmlscan import workbook_info
-
     try:
         parts = {}
         for n in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
@@ -331,14 +465,48 @@ def _sheet_title(zf: zipfile.ZipFile, part: str) -> str:
     return f"工作表（{part}）"
 
 
+_SPECIAL = (
+    (stat.S_ISFIFO, "命名管道（FIFO）"),
+    (stat.S_ISCHR, "字符设备"),
+    (stat.S_ISBLK, "块设备"),
+    (stat.S_ISSOCK, "套接字"),
+    (stat.S_ISDIR, "文件夹"),
+)
+
+
+def not_regular(path: str | Path) -> str | None:
+    """Why ``path`` is not a regular file that could be a workbook (Chinese), without opening it;
+    None for a regular file. A FIFO would block the reader forever, a device never ends."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return "是失效的链接（快捷方式指向的文件不存在），未读取。请报送 Excel 工作簿文件本身。"
+        return None  # missing: the open reports it
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode):
+        return None
+    kind = next((name for test, name in _SPECIAL if test(st.st_mode)), "特殊文件")
+    link = "（通过链接）" if os.path.islink(path) else ""
+    return f"不是普通文件，而是{kind}{link}，未读取。请报送 Excel 工作簿文件本身。"
+
+
 def guard(path: str | Path, limits: GuardLimits = DEFAULT_LIMITS) -> Guarded:
     """Check one file; return what was learned, or raise ``GuardError`` with a Chinese reason."""
     p = Path(path)
     try:
+        why = not_regular(p)
+        if why:
+            raise GuardError("NOT_REGULAR", why)
         size = p.stat().st_size
         if size > limits.max_file_bytes:
             raise GuardError("TOO_LARGE", f"文件大小 {_mb(size)}，超过上限 {_mb(limits.max_file_bytes)}，不像正常的年报表格。请删除无关的工作表、图片后重新报送。")
-        with p.open("rb") as fh:
+        # O_NONBLOCK: should a FIFO be swapped in after the check above, opening it does not block
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise GuardError("NOT_REGULAR", "不是普通文件，未读取。请报送 Excel 工作簿文件本身。")
             data = fh.read(limits.max_file_bytes + 1)
     except OSError as e:
         raise GuardError("IO", f"无法打开文件：{e.strerror or e}。请检查文件是否存在、是否被其他程序占用。") from None

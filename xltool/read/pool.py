@@ -9,8 +9,8 @@ was on when it died or stalled: that file becomes ``unreadable`` with a Chinese 
 the worker is replaced, and the rest of its chunk is read again. Results come back in
 input order.
 
-Small batches (≤ ``SMALL_BATCH`` files) are read in-process after the guard, see
-``read_many``.
+Every batch is read this way, one file as a thousand (``read_many``); ``run_isolated`` runs
+any other parsing call (a summary's sheets) in such a worker. Workers die with their parent.
 """
 
 from __future__ import annotations
@@ -23,52 +23,67 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from xltool.errors import XltoolError
 from xltool.read.guard import DEFAULT_LIMITS, GuardLimits
 from xltool.read.reader import ReadResult, read_file, unreadable
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-SMALL_BATCH = 3
 
 
 # --- finding files ---------------------------------------------------------------------
 
 
-def find_workbooks(paths: Iterable[str | Path], suffixes: tuple[str, ...] = WORKBOOK_SUFFIXES) -> list[Path]:
+def find_workbooks(
+    paths: Iterable[str | Path],
+    suffixes: tuple[str, ...] = WORKBOOK_SUFFIXES,
+    skipped: list[tuple[str, str]] | None = None,
+) -> list[Path]:
     """Workbooks under ``paths`` (files or folders, recursive), sorted, without duplicates.
 
     Skips Office lock files (``~$…``) and hidden files and folders (``.…``) found in
-    folders; a file named explicitly is always kept (the user asked for it).
+    folders; a path named explicitly is always kept (the user asked for it). Nothing else
+    is dropped silently: an entry with a workbook's name is kept whatever it is (a FIFO, a
+    device, a broken link: ``read_file`` reports each as unreadable without opening it), and
+    a folder that cannot be listed, or a link to a folder (not followed), is appended to
+    ``skipped`` as (path, Chinese reason).
     """
     found: dict[str, Path] = {}
     sfx = tuple(s.lower() for s in suffixes)
+
+    def skip(path: str, why: str) -> None:
+        if skipped is not None:
+            skipped.append((path, why))
+
     for p in paths:
         p = Path(p)
-        if p.is_file():
-            found.setdefault(os.path.normcase(os.path.abspath(p)), p)
-            continue
         if not p.is_dir():
+            if os.path.lexists(p):
+                found.setdefault(os.path.normcase(os.path.abspath(p)), p)
             continue
         stack = [str(p)]
         while stack:
             d = stack.pop()
             try:
                 it = os.scandir(d)
-            except OSError:
+            except OSError as e:
+                skip(d, f"文件夹无法打开（{e.strerror or type(e).__name__}），其中的文件没有读取")
                 continue
             with it:
-                for e in it:
-                    name = e.name
+                for entry in it:
+                    name = entry.name
                     if name.startswith((".", "~$")):
                         continue
                     try:
-                        if e.is_dir(follow_symlinks=False):
-                            stack.append(e.path)
-                        elif name.lower().endswith(sfx) and e.is_file():
-                            found.setdefault(os.path.normcase(os.path.abspath(e.path)), Path(e.path))
-                    except OSError:
-                        continue
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        elif name.lower().endswith(sfx):
+                            found.setdefault(os.path.normcase(os.path.abspath(entry.path)), Path(entry.path))
+                        elif entry.is_symlink() and entry.is_dir():
+                            skip(entry.path, "是指向文件夹的链接，未进入（不跟随文件夹链接；需要时请直接给出该文件夹）")
+                    except OSError as err:
+                        skip(entry.path, f"无法访问（{err.strerror or type(err).__name__}），未读取")
     return sorted(found.values(), key=lambda q: str(q))
 
 
@@ -98,16 +113,62 @@ def _limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _worker_main(conn: Connection, memory_mb: int, limits: GuardLimits, expect: dict[str, Any]) -> None:
+# The parent's ends of the pipes of all live workers. A forked worker inherits them and closes
+# them at once: an inherited end would keep its own pipe open after the parent dies.
+_PARENT_ENDS: set[Connection] = set()
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _worker_setup(memory_mb: int, parent_pid: int) -> bool:
+    """What every worker does first; False when its parent is already gone.
+
+    On Linux the kernel kills the worker when its parent dies (PR_SET_PDEATHSIG); elsewhere
+    the worker notices on its pipe (EOF) or by its parent id changing (``_parent_alive``).
+    """
     import faulthandler
 
     faulthandler.disable()  # a parser abort is reported by the parent, not dumped on stderr
-    _limit_memory(memory_mb)
-    while True:
+    if sys.platform.startswith("linux"):
         try:
-            job = conn.recv()
-        except EOFError:
-            return
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+            pass
+    for end in list(_PARENT_ENDS):  # fork: copies of the parent's ends (spawn: empty)
+        try:
+            end.close()
+        except OSError:
+            pass
+    _PARENT_ENDS.clear()
+    if not _parent_alive(parent_pid):
+        return False
+    _limit_memory(memory_mb)
+    return True
+
+
+def _parent_alive(parent_pid: int) -> bool:
+    return os.getppid() == parent_pid
+
+
+def _wait_job(conn: Connection, parent_pid: int) -> Any:
+    """The next job, or None when the parent says stop, closes the pipe or dies."""
+    try:
+        while not conn.poll(1.0):
+            if not _parent_alive(parent_pid):
+                return None
+        return conn.recv()
+    except (EOFError, OSError):
+        return None
+
+
+def _worker_main(conn: Connection, memory_mb: int, limits: GuardLimits, expect: dict[str, Any],
+                 parent_pid: int) -> None:
+    if not _worker_setup(memory_mb, parent_pid):
+        return
+    while True:
+        job = _wait_job(conn, parent_pid)
         if job is None:
             return
         for idx, path in job:
@@ -115,10 +176,16 @@ def _worker_main(conn: Connection, memory_mb: int, limits: GuardLimits, expect: 
                 res = read_file(path, limits=limits, **expect)
             except MemoryError:
                 res = unreadable(path, "FILE_MEMORY", _MEMORY_MSG.format(mb=memory_mb))
-            conn.send((idx, res))
+            except Exception as e:  # read_file catches the file's faults; a bug must not print a traceback either
+                res = unreadable(path, "FILE_PARSE_ERROR", _PARSE_MSG.format(why=type(e).__name__))
+            try:
+                conn.send((idx, res))
+            except (OSError, ValueError):  # the parent is gone
+                return
 
 
 _MEMORY_MSG = "读取时超出内存上限（{mb} MB），文件可能含有大量无关内容或被恶意构造。请删除无关内容后重新报送。"
+_PARSE_MSG = "文件已损坏，无法读取（{why}）。请用 Excel/WPS 打开确认后重新保存再报送。"
 _CRASH_MSG = ("读取该文件时读取进程异常终止（{why}），文件可能被恶意构造或已损坏。"
               "请用 Excel/WPS 打开确认内容后另存为新的 .xlsx 文件再报送。")
 _TIMEOUT_MSG = "读取超时（超过 {sec:g} 秒），文件可能被恶意构造或过于复杂。请删除无关内容后重新报送。"
@@ -127,7 +194,9 @@ _TIMEOUT_MSG = "读取超时（超过 {sec:g} 秒），文件可能被恶意构�
 class _Worker:
     def __init__(self, ctx: Any, memory_mb: int, limits: GuardLimits, expect: dict[str, Any]) -> None:
         parent, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, memory_mb, limits, expect), daemon=True)
+        _PARENT_ENDS.add(parent)
+        self.proc = ctx.Process(target=_worker_main, args=(child, memory_mb, limits, expect, os.getpid()),
+                                daemon=True)
         self.proc.start()
         child.close()
         self.conn: Connection = parent
@@ -146,6 +215,7 @@ class _Worker:
         if self.proc.is_alive():
             self.proc.kill()
             self.proc.join(5.0)
+        _PARENT_ENDS.discard(self.conn)
         self.conn.close()
 
 
@@ -185,26 +255,26 @@ def read_many(
     limits: GuardLimits = DEFAULT_LIMITS,
     chunk: int | None = None,
     isolate: bool | None = None,
-    **expect: Any,
+    expect_year: int | None = None,
+    expect_agency: str | None = None,
+    expect_format: str | None = None,
 ) -> Iterator[ReadResult]:
     """Read every file (``read_file`` with ``expect_*``); results in input order.
 
     ``workers`` defaults to the CPU count. ``timeout`` is per file, ``memory_mb`` the extra
     address space a worker may take. ``progress(done, total)`` is called as files finish.
-    ``isolate``: None = worker processes unless the batch has at most ``SMALL_BATCH``
-    files; those are read in-process after the guard (the guard bounds what the parser
-    allocates, and a pool would cost more than the reading itself). True/False force it.
+    ``isolate``: None or True = worker processes, whatever the batch size, so one file's
+    verdict never depends on how many came with it (a parser abort costs a worker, never the
+    run: the memory limit and the timeout hold for one file as for a thousand). False reads
+    in this process, without those protections: only for callers that accept that (tests).
     """
     files = [str(p) for p in paths]
     n = len(files)
     if not n:
         return
-    for k in expect:
-        if k not in ("expect_year", "expect_agency", "expect_format"):
-            raise TypeError(f"read_many() got an unexpected keyword argument {k!r}")
-    if isolate is None:
-        isolate = n > SMALL_BATCH
-    if not isolate:
+    expect: dict[str, Any] = {"expect_year": expect_year, "expect_agency": expect_agency,
+                              "expect_format": expect_format}
+    if isolate is False:
         for i, f in enumerate(files, 1):
             res = read_file(f, limits=limits, **expect)
             if progress is not None:
@@ -289,3 +359,71 @@ def _pool_read(
     finally:
         for w in pool:
             w.stop(kill=bool(w.inflight))
+
+
+# --- one call in a worker ------------------------------------------------------------------
+
+
+class IsolatedError(XltoolError):
+    """A call run by ``run_isolated`` failed; the message (Chinese) says how."""
+
+
+def _run_one(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], memory_mb: int, parent_pid: int) -> None:
+    if not _worker_setup(memory_mb, parent_pid):
+        return
+    try:
+        out: tuple[str, Any] = ("ok", fn(*args))
+    except MemoryError:
+        out = ("error", _MEMORY_MSG.format(mb=memory_mb))
+    except XltoolError as e:
+        out = ("error", str(e))
+    except Exception as e:
+        out = ("error", _PARSE_MSG.format(why=f"{type(e).__name__}: {str(e)[:120]}"))
+    try:
+        conn.send(out)
+    except (OSError, ValueError):
+        pass
+
+
+_T = TypeVar("_T")
+
+
+def run_isolated(fn: Callable[..., _T], *args: object, timeout: float = 60.0, memory_mb: int = 1024) -> _T:
+    """``fn(*args)`` in a worker process with the pool's protections (memory limit, timeout, dies
+    with its parent); returns its result. A failure of any kind, the worker's death included,
+    raises ``IsolatedError`` with a Chinese message. ``fn`` must be a module-level function, and
+    its arguments and result picklable (spawn)."""
+    ctx = _context()
+    parent, child = ctx.Pipe(duplex=False)
+    _PARENT_ENDS.add(parent)
+    proc = ctx.Process(target=_run_one, args=(child, fn, args, memory_mb, os.getpid()), daemon=True)
+    try:
+        proc.start()
+        child.close()
+        deadline = time.monotonic() + timeout
+        got: tuple[str, Any] | None = None
+        while got is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise IsolatedError(_TIMEOUT_MSG.format(sec=timeout))
+            ready = wait([parent, proc.sentinel], timeout=left)
+            if parent in ready:
+                try:
+                    got = parent.recv()
+                except (EOFError, OSError):
+                    proc.join(1.0)
+                    raise IsolatedError(_CRASH_MSG.format(why=_why(proc.exitcode))) from None
+            elif proc.sentinel in ready and not parent.poll():
+                proc.join(1.0)
+                raise IsolatedError(_CRASH_MSG.format(why=_why(proc.exitcode)))
+        kind, value = got
+        if kind != "ok":
+            raise IsolatedError(value)
+        return value
+    finally:
+        if proc.pid is not None:
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5.0)
+        _PARENT_ENDS.discard(parent)
+        parent.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from xltool.core.findings import READ, REGISTRY, Code
-from xltool.core.labels import norm_label
+from xltool.core.labels import norm_label, xml_invalid_chars, xml_safe
 from xltool.core.model import (
     BLANK,
     AgencyReport,
@@ -31,9 +31,9 @@ from xltool.core.model import (
     ReportMeta,
     Severity,
 )
-from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, GuardLimits, guard
+from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, GuardLimits, guard, not_regular
 from xltool.read.locate import SheetIndex, TableLoc, find_info, locate_report, locate_table
-from xltool.read.values import cell_text, parse_value
+from xltool.read.values import cell_text, eval_arithmetic, parse_value
 from xltool.read.xmlscan import (
     SharedStrings,
     SheetScan,
@@ -43,7 +43,7 @@ from xltool.read.xmlscan import (
     unlocked_styles,
     workbook_info,
 )
-from xltool.spec import CURRENT, FORMATS, Format, unnumbered
+from xltool.spec import CURRENT, FORMATS, TABLE_SHEETS, Format, unnumbered
 from xltool.workbook.layout import (
     INFO_SHEET,
     META_SHEET,
@@ -55,7 +55,7 @@ from xltool.workbook.layout import (
     normalize_formula,
     parse_a1,
 )
-from xltool.workbook.meta import TEMPLATE_KIND, parse_meta
+from xltool.workbook.meta import MAX_TEXT, TEMPLATE_KIND, parse_meta
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -82,6 +82,7 @@ class ReadResult:
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)
     fill_time: str | None = None
     has_macros: bool = False
+    meta_fields: dict[str, str] = field(default_factory=dict)  # our meta sheet's key/value rows, as read
 
 
 def unreadable(path: str, code: str, message: str, *, sha256: str = "", size: int = 0, mtime: float = 0.0) -> ReadResult:
@@ -106,6 +107,9 @@ def read_file(
 ) -> ReadResult:
     """Read one workbook; never raises for a bad file (see module doc)."""
     p = str(path)
+    why = not_regular(p)
+    if why:
+        return unreadable(p, "FILE_NOT_REGULAR", why)
     try:
         st = os.stat(p)
         mtime = st.st_mtime
@@ -115,6 +119,12 @@ def read_file(
         g = guard(p, limits)
     except GuardError as e:
         return unreadable(p, _GUARD_CODE.get(e.code, "FILE_NOT_WORKBOOK"), e.message, sha256=e.sha256,
+                          size=st.st_size, mtime=mtime)
+    except MemoryError:
+        return unreadable(p, "FILE_MEMORY", "读取时超出内存上限，文件可能含有大量无关内容。请删除无关内容后重新报送。",
+                          size=st.st_size, mtime=mtime)
+    except Exception as e:  # the guard maps every failure it knows; anything else is still the file's
+        return unreadable(p, "FILE_CORRUPT", f"文件已损坏，无法读取（{type(e).__name__}）。请用 Excel/WPS 打开确认后重新保存再报送。",
                           size=st.st_size, mtime=mtime)
     try:
         return _Reader(g, mtime, expect_year, expect_agency, expect_format).run()
@@ -210,6 +220,7 @@ class _Reader:
         except Exception:
             meta = None
         fields = meta.fields if meta is not None else {}
+        self.res.meta_fields = dict(fields)
         fid = fields.get("format", "")
         year = fields.get("year", "")
         if meta is None or fields.get("kind") != TEMPLATE_KIND or fid not in FORMATS or not year.isdigit():
@@ -329,7 +340,7 @@ class _Reader:
                             index.setdefault(norm_label(x), []).append((r, c))
             spots = index.get(norm, [])
             if spots:
-                _, r, c = min((abs(r - row) + abs(c - col), r, c) for r, c in spots)  # nearest; ties: first
+                _, r, c = min((abs(sr - row) + abs(sc - col), sr, sc) for sr, sc in spots)  # nearest (ties: first)
                 moved.append((text, addr, a1(r, c)))
             else:
                 changed.append((text, addr, got))
@@ -396,15 +407,60 @@ class _Reader:
         grid = self.grid(name)
         scan = self._scans.get(sp.name)
         errors = scan.errors if scan is not None else {}
+        formulas = scan.formulas if scan is not None else {}
+        totals = report.fmt.formulas
         vals = report.values
         locs = self.res.locations
         for key, row, col, addr, unit in sp.values:
             if addr in errors:
                 vals[key] = CellValue.model_construct(state="text", number=None, raw=errors[addr])
+            elif addr in formulas and key not in totals:
+                vals[key] = self._input_formula(name, sp.short, addr, key, formulas[addr], unit)
             else:
                 x = _at(grid, row, col)
                 vals[key] = BLANK if x == "" else parse_value(x, unit)
             locs[key] = (name, addr)
+
+    def _scan_of(self, sheet: str) -> SheetScan:
+        """The structure scan of a sheet of the file by its name (empty for .xls or no part)."""
+        key = "\0" + sheet  # not a layout sheet name (those are cached by _verify_sheet)
+        if key not in self._scans:
+            part = self.info.part_of(sheet) if self.info is not None else None
+            self._scans[key] = scan_sheet(self.g.parts[part]) if part and part in self.g.parts else SheetScan()
+        return self._scans[key]
+
+    def _input_formula(self, sheet: str, where: str, addr: str, key: str, formula: str, unit: str | None) -> CellValue:
+        """An input cell holding a formula: its cached result may be stale (a file saved without
+        recalculation shows 0 for ``=3+4``), so it is never used. Plain arithmetic is evaluated
+        (a warning says so); anything else is an error and the cell does not count."""
+        shown = "=" + formula
+        value = eval_arithmetic(formula)
+        labels = self._labels_of(key)
+        if value is not None:
+            cv = parse_value(value, unit)
+            self.add("INPUT_FORMULA", f"{where}!{addr} 填写的是算式“{shown}”，已按其结果 {cell_text(value)} 读取。请直接填写数字。",
+                     sheet=sheet, table=where, cell=addr, key=key, **labels, expected=cell_text(value), actual=shown)
+            return cv
+        self.add("INPUT_FORMULA_UNSUPPORTED",
+                 f"{where}!{addr} 填写的是公式“{shown}”（引用其他单元格或使用了函数），本工具无法核实其结果，不计数。"
+                 "请直接填写数字。", sheet=sheet, table=where, cell=addr, key=key, **labels, expected="数字", actual=shown)
+        return CellValue.model_construct(state="text", number=None, raw=shown)
+
+    def _checked_text(self, text: str, sheet: str, addr: str) -> str:
+        """Agency text as kept: over Excel's cell limit it is an error (and cut there); characters
+        no XML document can hold are a warning (and removed): every output we write is XML."""
+        if len(text) > MAX_TEXT:
+            self.add("TEXT_TOO_LONG", f"{sheet}!{addr} 的文字有 {len(text)} 个字符，超过 Excel 单元格的上限 {MAX_TEXT}，"
+                     "不是 Excel 能保存的内容（超出部分已截去）。请删减后重新报送。",
+                     sheet=sheet, cell=addr, expected=f"≤{MAX_TEXT}", actual=len(text))
+            text = text[:MAX_TEXT]
+        bad = xml_invalid_chars(text)
+        if bad:
+            shown = "、".join(f"U+{ord(c):04X}" for c in bad[:5])
+            self.add("TEXT_CONTROL_CHARS", f"{sheet}!{addr} 的文字中含有不可见的控制字符（{shown}），生成的校验意见表和发布稿中已去除。"
+                     "请检查该处文字是否完整（常见于从网页或其他软件复制粘贴）。", sheet=sheet, cell=addr, actual=shown)
+            text = xml_safe(text)
+        return text
 
     def _read_by_labels(self, fmt: Format, sections: Sequence[str], report: AgencyReport,
                         only_sheets: set[str] | None = None) -> None:
@@ -423,10 +479,16 @@ class _Reader:
     def _take(self, loc: TableLoc, report: AgencyReport, indexes: Sequence[SheetIndex]) -> None:
         ix = next(i for i in indexes if i.name == loc.sheet)
         t = loc.table
+        formulas = self._scan_of(loc.sheet).formulas
         for key, (r, c) in loc.cells.items():
             cd = report.fmt.cells.get(key)
-            report.values[key] = parse_value(ix.value(r, c), cd.column.unit if cd is not None else None)
-            self.res.locations[key] = (loc.sheet, a1(r, c))
+            unit = cd.column.unit if cd is not None else None
+            addr = a1(r, c)
+            if addr in formulas and key not in report.fmt.formulas:
+                report.values[key] = self._input_formula(loc.sheet, _short(t.section), addr, key, formulas[addr], unit)
+            else:
+                report.values[key] = parse_value(ix.value(r, c), unit)
+            self.res.locations[key] = (loc.sheet, addr)
         want = [t.cell_key(r.key, c.key) for r in t.rows for c in t.columns]
         missing = [k for k in want if k not in loc.cells]
         if missing:
@@ -452,7 +514,7 @@ class _Reader:
         for key, (_sheet, addr) in lay.info_address.items():
             r, c = parse_a1(addr)
             x = _at(grid, r, c)
-            vals[key] = x.isoformat() if hasattr(x, "isoformat") else cell_text(x).strip()
+            vals[key] = self._checked_text(x.isoformat() if hasattr(x, "isoformat") else cell_text(x).strip(), name, addr)
         m = report.meta
         meta_year = fields.get("year", "")
         if vals.get("year") and meta_year and vals["year"] != meta_year:
@@ -479,7 +541,7 @@ class _Reader:
         grid = self.grid(name)
         for sec, (_sheet, addr) in lay.text_address.items():
             x = _at(grid, *parse_a1(addr))
-            text = cell_text(x).strip()
+            text = self._checked_text(cell_text(x), name, addr).strip()
             if text:
                 report.narrative[sec] = text
 
@@ -537,8 +599,6 @@ class _Reader:
 
 
 def _short(section: str) -> str:
-    from xltool.workbook.layout import TABLE_SHEETS
-
     return TABLE_SHEETS[section][1] if section in TABLE_SHEETS else section
 
 
@@ -622,3 +682,19 @@ def _plan(fmt: Format) -> _Plan:
             values=[(v.key, v.row, v.col, v.addr, fmt.cells[v.key].column.unit) for v in sh.values] if sec else [],
         ))
     return _Plan(lay, lay.fingerprint(), sheets)
+
+
+def read_grids(source: bytes | str, names: Sequence[str]) -> dict[str, Sequence[Sequence[object]]]:
+    """The value grids of the named sheets (those the workbook has) of a workbook that passed
+    the guard, given as its bytes or its path (python-calamine).
+
+    Meant to run in a worker (``pool.run_isolated``): a parser abort then costs the worker."""
+    from python_calamine import CalamineWorkbook
+
+    wb = (CalamineWorkbook.from_filelike(io.BytesIO(source)) if isinstance(source, bytes)
+          else CalamineWorkbook.from_path(source))
+    try:
+        have = set(wb.sheet_names)
+        return {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names if n in have}
+    finally:
+        wb.close()

@@ -25,9 +25,19 @@ from functools import cache
 from typing import Any
 
 from xltool.core.combined import DISTRICT_NAME, district_report
-from xltool.core.findings import MONEY_WAN_YUAN_LIMIT, REGISTRY
-from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, Severity
+from xltool.core.findings import MONEY_WAN_YUAN_LIMIT, PLAUSIBLE_MAX, REGISTRY
+from xltool.core.model import (
+    AgencyReport,
+    CellValue,
+    FileStatus,
+    Finding,
+    FormulaState,
+    PreviousData,
+    Severity,
+)
+from xltool.core.names import normalize_name
 from xltool.core.numbers import show, tidy
+from xltool.read.reader import ReadResult
 from xltool.spec import Format, Kind
 from xltool.spec.types import BalanceRelation, CellDef, SumRelation
 from xltool.workbook.layout import TABLE_SHEETS, layout_for
@@ -165,14 +175,36 @@ def _has_unit(raw: str) -> bool:
 # --- the rules ---------------------------------------------------------------------------
 
 
-def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> None:
-    """Value-domain checks of one located cell (official-format.md §6.1 item 5, §6.3)."""
+def implausible(v: CellValue) -> bool:
+    """A number no agency reports (beyond ±PLAUSIBLE_MAX), or a text that reads as inf/NaN
+    (``1e309`` in the file): an error at the cell, and never part of any sum."""
+    if v.state == "number":
+        return v.number is not None and not abs(v.number) <= PLAUSIBLE_MAX
+    if v.state == "text" and v.raw:
+        try:
+            x = float(v.raw.strip())
+        except ValueError:
+            return False
+        return not math.isfinite(x) or abs(x) > PLAUSIBLE_MAX
+    return False
+
+
+def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> bool:
+    """Value-domain checks of one located cell (official-format.md §6.1 item 5, §6.3).
+
+    False when the value must not enter any arithmetic (it is implausible)."""
     st = v.state
+    if agency_level and implausible(v):
+        shown = show(v.number) if st == "number" and v.number is not None else f"“{v.raw}”"
+        ctx.add("NUMBER_IMPLAUSIBLE", c.key,
+                f"数值为 {shown}，超出合理范围（绝对值不超过 10 亿），可能是误填或文件被篡改。该数不参与核对和汇总，请改正。",
+                f"≤{PLAUSIBLE_MAX}", shown)
+        return False
     if st == "number":
         n = v.number
         assert n is not None
         if v.raw is None and c.kind is Kind.COUNT and n >= 0 and (type(n) is int or float(n).is_integer()):
-            return  # the common case: a plain non-negative whole count
+            return True  # the common case: a plain non-negative whole count
         if v.raw is not None and v.raw.strip() != "":
             if c.kind is Kind.AMOUNT and _has_unit(v.raw):
                 ctx.add("UNIT_CONVERTED", c.key, f"填写的是“{v.raw}”，已换算为 {show(n)} {c.unit}。请直接填写以{c.unit}为单位的数字。",
@@ -191,26 +223,28 @@ def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> None:
             ctx.add("MONEY_MAGNITUDE", c.key,
                     f"金额为 {show(n)} {c.unit}，数额异常大，可能误按“元”填写。本栏单位是{c.unit}，请核对。",
                     f"<{MONEY_WAN_YUAN_LIMIT}", tidy(n))
-        return
+        return True
     if st == "text":
         ctx.add("NOT_NUMBER", c.key, f"内容“{v.raw}”不是数字，请填写阿拉伯数字（没有发生的事项填 0）。", "数字", v.raw)
-        return
+        return True
     if c.is_formula:  # a total without a formula (a foreign file): reported once derived
-        return
+        return True
     if st == "marker":
         ctx.add("MISSING_MARKER", c.key,
                 f"填写的是“{v.raw}”，视为未填写，不按 0 计。没有发生的事项请填 0。", "数字", v.raw)
     else:
         ctx.add("BLANK", c.key, "未填写，视为未填写，不按 0 计。没有发生的事项请填 0。", "数字", None)
+    return True
 
 
-_FORMULA_CODES = {"missing": "TOTAL_OVERWRITTEN", "changed": "FORMULA_CHANGED", "error": "FORMULA_ERROR"}
+_FORMULA_CODES = {FormulaState.MISSING: "TOTAL_OVERWRITTEN", FormulaState.CHANGED: "FORMULA_CHANGED",
+                  FormulaState.ERROR: "FORMULA_ERROR"}
 
 
 def _formulas(
     ctx: _Ctx,
     report: AgencyReport,
-    formula_state: Mapping[str, str],
+    formula_state: Mapping[str, FormulaState],
     nums: dict[str, int | float | None],
     states: dict[str, str],
 ) -> None:
@@ -232,9 +266,9 @@ def _formulas(
             continue  # not one of our formulas (foreign file): the value stays as read
         v = report.values.get(key)
         read = v.number if v is not None and v.state == "number" else None
-        if state in ("missing", "changed"):
+        if state in (FormulaState.MISSING, FormulaState.CHANGED):
             shown = show(read) if read is not None else f"“{v.raw}”" if v is not None and v.raw else "（空）"
-            if state == "missing":
+            if state == FormulaState.MISSING:
                 msg = (f"合计公式被手工填写的 {shown} 覆盖。合计由公式自动计算，请勿手工填写；"
                        "请在工具生成的模板中重新填报（或撤销对该单元格的修改）。")
             else:
@@ -246,11 +280,11 @@ def _formulas(
         sheet[key] = sum([sheet_val(p) for p in parts])
         nums[key] = tidy(calc)
         states[key] = "number"
-        if state == "error":
+        if state == FormulaState.ERROR:
             ctx.add("FORMULA_ERROR", key,
                     f"合计显示错误值{f'“{v.raw}”' if v is not None and v.raw else ''}，通常是某个分项里填了公式或错误值。"
                     "请检查该合计引用的各分项，只填写数字。", tidy(calc), v.raw if v is not None else None)
-        elif state == "no_cache" or read is None:
+        elif state == FormulaState.NO_CACHE or read is None:
             ctx.add("NO_CACHE", key,
                     f"合计没有计算结果（文件可能由不计算公式的软件保存），已按各分项重新计算为 {show(calc)}。"
                     "请用 Excel 或 WPS 打开并保存后再报送。", tidy(calc), None)
@@ -264,7 +298,7 @@ def _formulas(
 def _derive_missing_totals(
     ctx: _Ctx,
     report: AgencyReport,
-    formula_state: Mapping[str, str],
+    formula_state: Mapping[str, FormulaState],
     nums: dict[str, int | float | None],
     states: dict[str, str],
 ) -> None:
@@ -407,8 +441,6 @@ def _previous_checks(
     states: dict[str, str],
 ) -> None:
     """Cross-year heuristics (§6.2 items 7 and 8): warnings only."""
-    from xltool.core.names import normalize_name
-
     fmt = ctx.plan.fmt
     year = report.meta.year
     if year is not None and previous.year is not None and previous.year != year - 1:
@@ -446,7 +478,7 @@ def evaluate_report(
     report: AgencyReport,
     *,
     locations: Mapping[str, tuple[str, str]] | None = None,
-    formula_state: Mapping[str, str] | None = None,
+    formula_state: Mapping[str, FormulaState] | None = None,
     previous: PreviousData | None = None,
     agency_level: bool = True,
     file: str | None = None,
@@ -470,7 +502,8 @@ def evaluate_report(
         nums[key] = v.number if v.state == "number" else None
         if c.is_formula and key in fstate:
             continue  # our formula: judged by _formulas
-        _domain(ctx, c, v, agency_level)
+        if not _domain(ctx, c, v, agency_level):
+            states[key], nums[key] = "text", None  # implausible: no relation, no sum uses it
     if fstate:
         _formulas(ctx, report, fstate, nums, states)
     _derive_missing_totals(ctx, report, fstate, nums, states)
@@ -491,7 +524,7 @@ def validate_report(
     report: AgencyReport,
     *,
     locations: Mapping[str, tuple[str, str]] | None = None,
-    formula_state: Mapping[str, str] | None = None,
+    formula_state: Mapping[str, FormulaState] | None = None,
     previous: PreviousData | None = None,
     agency_level: bool = True,
     file: str | None = None,
@@ -513,28 +546,31 @@ def merge_findings(reader: Iterable[Finding], ours: Iterable[Finding]) -> list[F
     ours_formula = {(f.sheet, f.cell) for f in ours if f.code in _OUR_FORMULA_CODES and f.key}
     out = [f for f in reader if not (f.code in _READER_FORMULA_CODES and f.key and (f.sheet, f.cell) in ours_formula)]
     seen = {(f.code, f.sheet, f.cell) for f in out}
-    out.extend(f for f in ours if (f.code, f.sheet, f.cell) not in seen)
+    # an input holding a formula we cannot check is said once, by the reader (not also "not a number")
+    formula_cells = {(f.sheet, f.cell) for f in out if f.code == "INPUT_FORMULA_UNSUPPORTED"}
+    out.extend(f for f in ours if (f.code, f.sheet, f.cell) not in seen
+               and not (f.code == "NOT_NUMBER" and (f.sheet, f.cell) in formula_cells))
     return out
 
 
-def evaluate(result: Any, *, previous: PreviousData | None = None) -> Evaluation:
+def evaluate(result: ReadResult, *, previous: PreviousData | None = None) -> Evaluation:
     """Validate a reader ``ReadResult``: reader findings + rule findings, and the numbers used."""
-    reader_findings = list(getattr(result, "findings", None) or [])
-    report = getattr(result, "report", None)
-    if report is None or getattr(result, "status", "ok") != "ok":
+    reader_findings = list(result.findings)
+    report = result.report
+    if report is None or result.status is not FileStatus.OK:
         return Evaluation(reader_findings, {})
     ev = evaluate_report(
         report,
-        locations=getattr(result, "locations", None),
-        formula_state=getattr(result, "formula_state", None),
+        locations=result.locations,
+        formula_state=result.formula_state,
         previous=previous,
-        file=str(getattr(result, "path", "") or "") or None,
+        file=result.path or None,
     )
     ev.findings = merge_findings(reader_findings, ev.findings)
     return ev
 
 
-def validate(result: Any, *, previous: PreviousData | None = None) -> list[Finding]:
+def validate(result: ReadResult, *, previous: PreviousData | None = None) -> list[Finding]:
     """All findings for one file read by the reader (its own findings first)."""
     return evaluate(result, previous=previous).findings
 

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from xltool.errors import XltoolError
 from xltool.spec.common import AMOUNT_UNIT, CAPTION_PREFIX, INFO_CONTENT, LABEL_ALIASES, SECTIONS, unnumbered
 from xltool.spec.types import (
@@ -54,10 +56,38 @@ def get_format(format_id: str | int) -> Format:
     return FORMATS[fid]
 
 
+def years_text() -> str:
+    """Which report years each format covers, from ``Format.years`` (for messages and --help).
+
+    >>> years_text()
+    '2019 格式（国办公开办函〔2019〕60号）用于 2019–2020 年度；2021 格式（国办公开办函〔2021〕30号）用于 2021 年度起'
+    """
+    parts = []
+    for f in FORMATS.values():
+        first, last = f.years
+        parts.append(f"{f.id} 格式（{f.document}）用于 " + (f"{first}–{last} 年度" if last else f"{first} 年度起"))
+    return "；".join(parts)
+
+
 def check_year(year: int) -> int:
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise SpecError(f"年度 {year} 不在支持范围内：年度报告格式适用于 {FIRST_YEAR} 年及以后的报告年度。")
+        raise SpecError(
+            f"年度 {year} 不在支持范围内：年度报告格式适用于 {FIRST_YEAR} 年及以后的报告年度（{years_text()}）。"
+        )
     return year
+
+
+def check_not_future(year: int, today: date | None = None) -> int:
+    """A report year the clerk asks for must not lie after the current year: report year Y is
+    collected in January of Y+1, so the newest round is last year's, and this year's only
+    exists as templates prepared ahead. Raises SpecError (Chinese) otherwise."""
+    this = (today or date.today()).year
+    if year > this:
+        raise SpecError(
+            f"报告年度 {year} 晚于今年（{this} 年）：年度报告在次年年初报送，今年报送的是 {this - 1} 年度的报告，"
+            f"最晚只能是 {this} 年度。请检查 --year。（{years_text()}）"
+        )
+    return check_year(year)
 
 
 def format_for_year(year: int, override: str | int | None = None) -> Format:
@@ -98,8 +128,10 @@ __all__ = [
     "Style",
     "SumRelation",
     "Table",
+    "check_not_future",
     "check_year",
     "format_for_year",
     "get_format",
     "unnumbered",
+    "years_text",
 ]

@@ -15,11 +15,10 @@ typed per format: each table style has one drawing rule.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from xltool.core.numbers import tidy
+from xltool.core.numbers import engine_add, engine_equal, engine_number, tidy
 from xltool.spec import TABLE_SHEETS, BalanceRelation, Format, Style, SumRelation
 
 # --- sheet names (ours, not official) ---------------------------------------------------
@@ -454,8 +453,11 @@ def compute_cached(
 ) -> dict[tuple[str, str], object]:
     """Values every formula of the template shows for the given inputs.
 
-    Mirrors the spreadsheet's own arithmetic: blank and text count as 0 in SUM, text and
-    negatives count as problems in the status cell. Used to write correct cached values,
+    Mirrors the spreadsheet's own arithmetic (measured in LibreOffice): blank and text count
+    as 0 in SUM; ``+`` converts text such as "12%", "(5)", "2020-1-1" or " 12" with a
+    non-breaking space (``core.numbers.engine_number``), other text gives #VALUE!; ``=``
+    compares approximately (0.1+0.2 equals 0.3); text and negatives count as problems in the
+    status cell. Used to write correct cached values,
     so a viewer that does not recalculate shows the right numbers and texts.
     ``overrides`` are constants standing where a formula should be (a typed-over total):
     other formulas and checks then see the constant, as a spreadsheet would.
@@ -478,21 +480,27 @@ def compute_cached(
         out[(sheet, addr)] = tidy(vals[key])
 
     def operand(k: str) -> float | None:
-        """A cell as ``+`` sees it: numeric text is coerced, other text is #VALUE! (None)."""
+        """A cell as ``+`` sees it: text the engine converts is a number, other text #VALUE! (None)."""
         raw = overrides[k] if k in overrides else (numbers.get(k) if k not in lay.fmt.formulas else None)
-        if isinstance(raw, str):
-            return _coerce_text(raw)
+        if isinstance(raw, str) and raw != "":  # an empty string is written as a blank cell
+            return engine_number(raw)
         return vals[k]
+
+    def plus(xs: list[float]) -> float:
+        total = xs[0]
+        for x in xs[1:]:
+            total = engine_add(total, x)
+        return total
 
     for sh in lay.sheets.values():
         bad = 0
         for c in sh.checks:
-            left = [operand(k) for k in c.relation.left]
-            right = [operand(k) for k in c.relation.right]
-            if None in left or None in right:
+            left = [x for k in c.relation.left if (x := operand(k)) is not None]
+            right = [x for k in c.relation.right if (x := operand(k)) is not None]
+            if len(left) < len(c.relation.left) or len(right) < len(c.relation.right):
                 out[(sh.name, c.addr)] = VALUE_ERROR  # not "不平衡", so the status does not count it
                 continue
-            ok = sum(left) == sum(right)  # type: ignore[arg-type]
+            ok = engine_equal(plus(left), plus(right))
             out[(sh.name, c.addr)] = CHECK_OK if ok else CHECK_BAD
             bad += not ok
         if sh.status:
@@ -505,24 +513,10 @@ def compute_cached(
                     raw = overrides[v.key]
                 else:
                     raw = numbers.get(v.key) if v.addr not in sh.formulas else vals[v.key]
-                if isinstance(raw, str) or (isinstance(raw, (int, float)) and raw < 0):
+                if (isinstance(raw, str) and raw != "") or (isinstance(raw, (int, float)) and raw < 0):
                     bad += 1
             out[(sh.name, sh.status.addr)] = STATUS_OK if bad == 0 else f"尚有{bad}处问题，请查看标红单元格"
     return out
 
 
 VALUE_ERROR = "#VALUE!"
-# Text that LibreOffice (en/zh locale) converts to a number in arithmetic such as A1+A2:
-# ASCII digits with optional sign, thousands commas, decimals, exponent and outer spaces.
-# Measured: ' 12', '1,000', '1e3', '+4', '-3' convert; '１２', '0x10', ' ', '/' give #VALUE!.
-_NUMERIC_TEXT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?|[+-]?\.\d+(?:[eE][+-]?\d+)?")
-
-
-def _coerce_text(s: str) -> float | None:
-    t = s.strip(" ")
-    if not t.isascii() or not _NUMERIC_TEXT.fullmatch(t):
-        return None
-    return float(t.replace(",", ""))
-
-
-

@@ -42,15 +42,32 @@ class TemplateError(XltoolError):
     """A template request that cannot be carried out; the message (Chinese) says why."""
 
 
+def _agency_filename(year: int, name: str) -> str:
+    return f"{year}年_{name}_政府信息公开年报.xlsx"
+
+
+MAX_FILENAME_BYTES = 255  # one file name on Linux/macOS file systems (NTFS: 255 UTF-16 units, less strict)
+# room kept for the names derived from a template's: the feedback copy "<stem>_校验意见_2.xlsx"
+# and the rendered reports next to it
+_DERIVED_NAME_RESERVE = len("_校验意见_99".encode())
+# the longest agency name (UTF-8 bytes) whose template file name, and the names derived from it, fit
+NAME_MAX_BYTES = MAX_FILENAME_BYTES - len(_agency_filename(9999, "").encode()) - _DERIVED_NAME_RESERVE
+
+
+def agency_name_problem(name: str) -> str | None:
+    """``name_problem`` with the byte limit of our template file names (Chinese; None if usable)."""
+    return name_problem(name, max_bytes=NAME_MAX_BYTES)
+
+
 def template_filename(year: int, agency: str | None) -> str:
     """Windows-safe file name of a template (raises TemplateError for unusable names)."""
     if agency is None:
         return f"{year}年_政府信息公开年报模板.xlsx"
     name = agency.strip()
-    why = name_problem(name)
+    why = agency_name_problem(name)
     if why:
         raise TemplateError(f"单位名称“{agency}”{why}，无法用作文件名，请修改名称。")
-    return f"{year}年_{name}_政府信息公开年报.xlsx"
+    return _agency_filename(year, name)
 
 
 def template_id_for(fmt: Format, year: int, agency: str | None) -> str:

@@ -11,11 +11,13 @@ the small sheets with merged headers use normal mode.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xlsxwriter
 from xlsxwriter.format import Format as XFormat
 from xlsxwriter.worksheet import Worksheet
@@ -24,18 +26,37 @@ from xltool import __version__
 from xltool.core.combined import DISTRICT_NAME, CombineResult
 from xltool.core.findings import SEVERITY_ZH
 from xltool.core.model import Finding, Severity
-from xltool.core.numbers import tidy
+from xltool.core.numbers import show, tidy
 from xltool.spec import Style, unnumbered
 from xltool.spec.selections import headline_keys, outcome_groups, received_key
 from xltool.spec.types import CellDef
 from xltool.workbook import summary_layout as SL
-from xltool.workbook.fileio import atomic_path
-from xltool.workbook.layout import META_SHEET, TABLE_SHEETS, Layout, a1, col_letter, layout_for, parse_a1
+from xltool.workbook.fileio import atomic_path, scratch_dir
+from xltool.workbook.layout import (
+    CHECK_BAD,
+    CHECK_OK,
+    META_SHEET,
+    TABLE_SHEETS,
+    Layout,
+    a1,
+    col_letter,
+    compute_cached,
+    layout_for,
+    parse_a1,
+)
+from xltool.write.template import Entry, Formats, draw_plan, fit_heights, style_props, table_plan, text_height
 
 TOP_N = 20  # agencies in the applications chart
 FINDING_COLUMNS = ("文件", "单位", "级别", "代码", "工作表", "单元格", "行", "列", "应为", "实为", "说明")
 STATUS_COLUMNS = ("序号", "单位", "统一社会信用代码", "报送状态", "计入汇总", "说明", "文件", "文件时间",
                   "填报时间", "模板版本", "错误数", "警告数", "SHA-256")
+
+# 分单位明细: narrow value columns under wrapped headers, so a page holds many of them
+DETAIL_AGENCY_WIDTH = 20
+DETAIL_VALUE_WIDTH = 5
+DETAIL_NOTE_WIDTH = 40
+DETAIL_TITLE_PT = 9
+DETAIL_PRINT_SCALE = 55  # percent
 
 # fills (also explained on 说明)
 UNFILLED_FILL = "#FFF2CC"  # a blank or "/" cell, and a total built over such cells
@@ -92,17 +113,24 @@ class _Styles:
         self.text = f(base, text_wrap=True, align="left", valign="top")
         self.cell = f(font_name="宋体", font_size=10)
         self.unfilled = f(font_name="宋体", font_size=10, bg_color=UNFILLED_FILL)
-        self.badtext = f(font_name="宋体", font_size=10, bg_color=TEXT_FILL)
+        self.badtext = f(font_name="宋体", font_size=10, bg_color=TEXT_FILL, text_wrap=True)
         self.invalid = f(font_name="宋体", font_size=10, bg_color=INVALID_FILL)
         self.total = f(font_name="宋体", font_size=10, bold=True, top=1, bg_color="#EDEDED")
         self.title = f(font_name="宋体", font_size=10, bold=True, text_wrap=True, valign="top",
                        bg_color="#DDEBF7", border=1)
+        self.detail_title = f(font_name="宋体", font_size=DETAIL_TITLE_PT, bold=True, text_wrap=True,
+                              valign="top", bg_color="#DDEBF7", border=1)
+        self.wrap = f(font_name="宋体", font_size=10, text_wrap=True, valign="top")
+        # 分单位明细: wrapped names at the bottom of their rows, level with the numbers
+        self.detail_wrap = f(font_name="宋体", font_size=10, text_wrap=True)
+        self.invalid_wrap = f(font_name="宋体", font_size=10, text_wrap=True, bg_color=INVALID_FILL)
         self.key = f(font_name="Consolas", font_size=8, font_color="#808080")
-        self.time = f(font_name="宋体", font_size=10, num_format="yyyy-mm-dd hh:mm:ss")
+        self.time = f(font_name="宋体", font_size=10, num_format="yyyy-mm-dd hh:mm:ss", valign="top")
+        self.hash = f(font_name="宋体", font_size=HASH_PT, text_wrap=True, valign="top")
         self.status = {
-            "good": f(font_name="宋体", font_size=10, bg_color="#C6EFCE"),
-            "bad": f(font_name="宋体", font_size=10, bg_color="#FFC7CE"),
-            "grey": f(font_name="宋体", font_size=10, font_color="#7F7F7F"),
+            "good": f(font_name="宋体", font_size=10, bg_color="#C6EFCE", text_wrap=True, valign="top"),
+            "bad": f(font_name="宋体", font_size=10, bg_color="#FFC7CE", text_wrap=True, valign="top"),
+            "grey": f(font_name="宋体", font_size=10, font_color="#7F7F7F", text_wrap=True, valign="top"),
         }
 
 
@@ -135,14 +163,17 @@ class _Detail:
 def write_summary(result: CombineResult, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write the summary workbook atomically; refuses to replace a file unless ``overwrite``."""
     path = Path(path)
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        _write(result, tmp)
+    # XlsxWriter's spill files go to a folder of ours next to the output (never $TMPDIR), removed
+    # on every exit; a killed run's are removed by the next run, like its temporary output
+    with atomic_path(path, overwrite=overwrite) as tmp, scratch_dir(path.parent) as scratch:
+        _write(result, tmp, scratch)
     return path
 
 
-def _write(result: CombineResult, path: Path) -> None:
+def _write(result: CombineResult, path: Path, scratch: Path | None = None) -> None:
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": False, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
+                                         "strings_to_formulas": False, "strings_to_urls": False,
+                                         **({"tmpdir": str(scratch)} if scratch is not None else {})})
     wb.set_properties({
         "title": f"{result.year}年度政府信息公开工作年度报告 全区汇总",
         "comments": f"xltool {__version__} 生成",
@@ -152,8 +183,6 @@ def _write(result: CombineResult, path: Path) -> None:
     lay = layout_for(fmt)
     det = _Detail(result)
     # sheet order: totals first, then the detail and the lists
-    from xltool.write.template import Formats
-
     formats = Formats(wb)
     for sec in lay.sheets:  # the template's drawing adds the sheet itself
         _table_sheet(wb, formats, lay, sec, result, det)
@@ -189,9 +218,6 @@ def _table_sheet(wb: xlsxwriter.Workbook, formats: Any, lay: Layout, sec: str, r
     (private helpers for now; a public drawing API is proposed in docs/dev-notes/combine.md).
     The sheet is protected without a password, as a guard against typing over a formula.
     """
-    from xltool.workbook.layout import compute_cached
-    from xltool.write.template import Entry, draw_plan, fit_heights, style_props, table_plan
-
     sh = lay.sheets[sec]
     plan = table_plan(lay, sec, {}, {}, compute_cached(lay, {}))
     plan.name = SL.SUMMARY_TABLE_SHEETS[sec]
@@ -237,8 +263,6 @@ def _table_sheet(wb: xlsxwriter.Workbook, formats: Any, lay: Layout, sec: str, r
 
 
 def _check_text(left: float, right: float) -> str:
-    from xltool.workbook.layout import CHECK_BAD, CHECK_OK
-
     return CHECK_OK if math.isclose(left, right, abs_tol=1e-6) else CHECK_BAD
 
 
@@ -258,22 +282,30 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
     """One row per included agency, one column per spec key; streamed in row order."""
     fmt = result.fmt
     cells = fmt.cells
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 20)
-    ws.set_column(2, det.last_col - 1, 12)
-    ws.set_column(det.note_col, det.note_col, 40)
+    data = result.table.to_numpy()
+    prev_total = {k: sum(p.get(k) or 0 for p in result.previous.values()) for k, _, _ in det.yoy}
+    widths = {0: float(DETAIL_AGENCY_WIDTH), 1: 20.0, det.note_col: float(DETAIL_NOTE_WIDTH)}
+    titles: dict[int, str] = {}
+    for j, k in enumerate(det.keys):
+        widths[det.col[k]] = _value_width([*data[:, j], result.totals[k]])
+        titles[det.col[k]] = detail_header(cells[k])
+    for k, cp, cc in det.yoy:
+        widths[cp] = max(widths[det.col[k]], _value_width([prev_total[k]]))
+        widths[cc] = widths[det.col[k]]
+        titles[cp] = f"同比·上年·{detail_header(cells[k])}"
+        titles[cc] = f"同比·本年·{detail_header(cells[k])}"
+    for c, w in widths.items():
+        ws.set_column(c, c, w)
     ws.freeze_panes(SL.DETAIL_FIRST_DATA_ROW, 1)
-    ws.set_row(SL.DETAIL_TITLE_ROW, 90)
+    ws.set_row(SL.DETAIL_TITLE_ROW, max(text_height(title, widths[c], DETAIL_TITLE_PT) for c, title in titles.items()))
+    _print_wide(ws, det)
     ws.set_row(SL.DETAIL_KEY_ROW, None, None, {"hidden": True})
     # row 0: titles; row 1: keys (hidden)
     r0, r1 = SL.DETAIL_TITLE_ROW, SL.DETAIL_KEY_ROW
     ws.write_string(r0, 0, "单位", st.title)
     ws.write_string(r0, 1, "统一社会信用代码", st.title)
-    for k in det.keys:
-        ws.write_string(r0, det.col[k], detail_header(cells[k]), st.title)
-    for k, cp, cc in det.yoy:
-        ws.write_string(r0, cp, f"同比·上年·{detail_header(cells[k])}", st.title)
-        ws.write_string(r0, cc, f"同比·本年·{detail_header(cells[k])}", st.title)
+    for c, title in sorted(titles.items()):
+        ws.write_string(r0, c, title, st.detail_title)
     ws.write_string(r0, det.note_col, "备注", st.title)
     ws.write_string(r1, 0, SL.AGENCY_KEY, st.key)
     ws.write_string(r1, 1, SL.CREDIT_CODE_KEY, st.key)
@@ -283,12 +315,16 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
         ws.write_string(r1, cp, SL.PREV_KEY_PREFIX + k, st.key)
         ws.write_string(r1, cc, SL.CURR_KEY_PREFIX + k, st.key)
     ws.write_string(r1, det.note_col, SL.NOTE_KEY, st.key)
-    data = result.table.to_numpy()
     prev_sum = {k: 0.0 for k, _, _ in det.yoy}
+    raw_in_row: dict[int, list[tuple[int, Any, float]]] = {}
+    for (ri, rk), text in result.raw_text.items():
+        raw_in_row.setdefault(ri, []).append((det.col[rk], text, 10))
     for i, o in enumerate(result.rows):
         r = det.first + i
         invalid = o.disposition.name == "INVALID"
-        ws.write_string(r, 0, o.agency, st.invalid if invalid else st.cell)
+        note = o.reason if invalid else (f"文件：{o.sub.path.name}")
+        _fit_row(ws, r, [(0, o.agency, 10), (det.note_col, note, 10), *raw_in_row.get(i, [])], widths)
+        ws.write_string(r, 0, o.agency, st.invalid_wrap if invalid else st.detail_wrap)
         if o.credit_code:
             ws.write_string(r, 1, o.credit_code)
         row = data[i]
@@ -310,8 +346,7 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
                 prev_sum[k] += p
             cur = row[det.col[k] - 2]
             ws.write_formula(r, cc, f"={col_letter(det.col[k])}{r + 1}", None, 0 if cur != cur else tidy(cur))
-        note = o.reason if invalid else (f"文件：{o.sub.path.name}")
-        ws.write_string(r, det.note_col, note, st.invalid if invalid else st.cell)
+        ws.write_string(r, det.note_col, note, st.invalid_wrap if invalid else st.detail_wrap)
     t = det.total_row
     ws.write_string(t, 0, SL.TOTAL_ROW_LABEL, st.total)
     ws.write_blank(t, 1, None, st.total)
@@ -325,14 +360,77 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
     ws.autofilter(SL.DETAIL_TITLE_ROW, 0, det.last, det.last_col)
 
 
+def _value_width(values: Sequence[Any]) -> float:
+    """A 分单位明细 value column wide enough for its longest number (the 合计 among them).
+
+    Whole numbers are longest at the extremes; only fractions are looked at one by one
+    (few: amounts), so 20,000 agencies cost a few array passes per column.
+    """
+    a = np.asarray(values, dtype=float)
+    a = a[~np.isnan(a)]
+    if not a.size:
+        return float(DETAIL_VALUE_WIDTH)
+    candidates = [a.max(), a.min(), *np.unique(a[a != np.floor(a)])]
+    longest = max(len(show(tidy(float(x)))) for x in candidates)
+    return float(max(DETAIL_VALUE_WIDTH, longest + 1.5))
+
+
+def _print_wide(ws: Worksheet, det: _Detail) -> None:
+    """Print 分单位明细 readably: too wide for one page, so pages run across first (a block of
+    agencies through all columns, then the next block), the header rows and the 单位 column
+    on every page, at a fixed scale that keeps the numbers legible."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
+    ws.repeat_rows(SL.DETAIL_TITLE_ROW, SL.DETAIL_KEY_ROW)
+    ws.repeat_columns(0)
+    ws.print_across()
+    ws.hide_gridlines(0)  # gridlines printed too: 200 columns of bare numbers are hard to follow
+    ws.set_print_scale(DETAIL_PRINT_SCALE)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
 # --- 报送情况 / 问题清单 ------------------------------------------------------------------
 
 
+STATUS_WIDTHS = (5, 20, 19, 12, 5, 30, 30, 18, 18, 16, 5, 5, 17)
+FINDING_WIDTHS = (28, 20, 5, 20, 12, 7, 24, 12, 8, 8, 60)
+LIST_PT = 10  # font size of the list sheets (报送情况, 问题清单, 说明)
+HASH_PT = 8  # SHA-256 in a smaller font, wrapped
+
+
+@functools.lru_cache(maxsize=8192)  # messages and statuses repeat across thousands of rows
+def _height(text: str, width: float, pt: float) -> float:
+    if "\n" not in text and len(text) * 2 <= width * 11 / pt - 1.5:  # one line even if every character is wide
+        return text_height("", width, pt)
+    return text_height(text, width, pt)
+
+
+def _fit_row(ws: Worksheet, r: int, cells: Sequence[tuple[int, Any, float]],
+             widths: Sequence[float] | dict[int, float]) -> None:
+    """Height of list row ``r`` so that every wrapped text (col, value, font size) shows whole."""
+    need = [_height(v, widths[c], pt) for c, v, pt in cells if isinstance(v, str) and v]
+    ws.set_row(r, max([15.0, *need]))
+
+
+def _print_list(ws: Worksheet, header_rows: int = 1) -> None:
+    """A list sheet on paper: A4 landscape, one page wide, header rows on every page, gridlines."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.fit_to_pages(1, 0)
+    if header_rows:
+        ws.repeat_rows(0, header_rows - 1)
+    ws.hide_gridlines(0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
 def _status_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
-    widths = (6, 30, 20, 18, 8, 50, 30, 19, 19, 24, 7, 7, 20)
+    widths = STATUS_WIDTHS
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     ws.freeze_panes(1, 2)
+    _fit_row(ws, 0, [(j, h, LIST_PT) for j, h in enumerate(STATUS_COLUMNS)], widths)
     for j, h in enumerate(STATUS_COLUMNS):
         ws.write_string(0, j, h, st.title)
     for i, rr in enumerate(result.roster_rows):
@@ -344,64 +442,75 @@ def _status_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
             tone = "good"
         else:
             tone = "bad"
-        ws.write_number(r, 0, i + 1)
-        ws.write_string(r, 1, rr.name)
+        texts: list[tuple[int, Any, float]] = [(1, rr.name, LIST_PT), (3, rr.status, LIST_PT)]
+        if o is None:
+            texts.append((5, "名单中的单位没有报送文件。", LIST_PT))
+        else:
+            texts += [(5, o.reason or "", LIST_PT), (6, str(o.sub.path), LIST_PT), (9, o.version, LIST_PT),
+                      (12, o.sub.sha256 or "", HASH_PT)]
+        _fit_row(ws, r, texts, widths)
+        ws.write_number(r, 0, i + 1, st.wrap)
+        ws.write_string(r, 1, rr.name, st.wrap)
         if rr.credit_code:
-            ws.write_string(r, 2, rr.credit_code)
+            ws.write_string(r, 2, rr.credit_code, st.wrap)
         ws.write_string(r, 3, rr.status, st.status[tone])
         if o is None:
-            ws.write_string(r, 4, "否")
-            ws.write_string(r, 5, "名单中的单位没有报送文件。")
+            ws.write_string(r, 4, "否", st.wrap)
+            ws.write_string(r, 5, "名单中的单位没有报送文件。", st.wrap)
             continue
-        ws.write_string(r, 4, "是" if o.included else "否")
+        ws.write_string(r, 4, "是" if o.included else "否", st.wrap)
         if o.reason:
-            ws.write_string(r, 5, o.reason)
-        ws.write_string(r, 6, str(o.sub.path))
+            ws.write_string(r, 5, o.reason, st.wrap)
+        ws.write_string(r, 6, str(o.sub.path), st.wrap)
         if o.file_time is not None:
             ws.write_datetime(r, 7, o.file_time, st.time)
         if o.sub.fill_time is not None:
             ft = o.sub.fill_time.replace(tzinfo=None) if o.sub.fill_time.tzinfo else o.sub.fill_time
             ws.write_datetime(r, 8, ft, st.time)
-        ws.write_string(r, 9, o.version)
-        ws.write_number(r, 10, o.sub.n_errors)
-        ws.write_number(r, 11, o.sub.n_warnings)
+        ws.write_string(r, 9, o.version, st.wrap)
+        ws.write_number(r, 10, o.sub.n_errors, st.wrap)
+        ws.write_number(r, 11, o.sub.n_warnings, st.wrap)
         if o.sub.sha256:
-            ws.write_string(r, 12, o.sub.sha256)
+            ws.write_string(r, 12, o.sub.sha256, st.hash)
     last = max(1, len(result.roster_rows))
     ws.autofilter(0, 0, last, len(STATUS_COLUMNS) - 1)
+    _print_list(ws)
 
 
-def _finding_row(ws: Worksheet, r: int, f: Finding, file: str, agency: str) -> None:
+def _finding_row(ws: Worksheet, r: int, f: Finding, file: str, agency: str, st: _Styles) -> None:
     sev = f.severity if isinstance(f.severity, Severity) else Severity(f.severity)
     vals = (file, agency, SEVERITY_ZH[sev], f.code, f.sheet or f.table or "", f.cell or "", f.row or "",
             f.column or "", f.expected, f.actual, f.message)
+    _fit_row(ws, r, [(j, v, LIST_PT) for j, v in enumerate(vals) if isinstance(v, str)], FINDING_WIDTHS)
     for j, v in enumerate(vals):
         if v is None or v == "":
             continue
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            ws.write_number(r, j, v)
+            ws.write_number(r, j, v, st.wrap)
         else:
-            ws.write_string(r, j, str(v))
+            ws.write_string(r, j, str(v), st.wrap)
 
 
 def _findings_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
     """Every finding of every file (the same records as check), district findings first."""
-    widths = (30, 26, 6, 22, 16, 8, 30, 14, 8, 8, 80)
+    widths = FINDING_WIDTHS
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     ws.freeze_panes(1, 0)
+    _fit_row(ws, 0, [(j, h, LIST_PT) for j, h in enumerate(FINDING_COLUMNS)], widths)
     for j, h in enumerate(FINDING_COLUMNS):
         ws.write_string(0, j, h, st.title)
     r = 1
 
     for f in result.district_findings:
-        _finding_row(ws, r, f, DISTRICT_NAME, DISTRICT_NAME)
+        _finding_row(ws, r, f, DISTRICT_NAME, DISTRICT_NAME, st)
         r += 1
     for o in result.outcomes:
         for f in o.sub.findings:
-            _finding_row(ws, r, f, str(o.sub.path), o.agency)
+            _finding_row(ws, r, f, str(o.sub.path), o.agency, st)
             r += 1
     ws.autofilter(0, 0, max(1, r - 1), len(FINDING_COLUMNS) - 1)
+    _print_list(ws)
 
 
 # --- 图表 ------------------------------------------------------------------------------
@@ -469,10 +578,13 @@ def _chart_sheet(wb: xlsxwriter.Workbook, ws: Worksheet, result: CombineResult, 
 # --- 说明 / meta -----------------------------------------------------------------------
 
 
+NOTES_WIDTHS = (22, 80, 26, 14, 40)
+
+
 def _notes_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
-    ws.set_column(0, 0, 22)
-    ws.set_column(1, 1, 70)
-    ws.set_column(2, 4, 30)
+    widths = NOTES_WIDTHS
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
     fmt = result.fmt
     errs = sum(1 for f in result.district_findings if f.severity == Severity.ERROR)
     warns = len(result.district_findings) - errs
@@ -497,6 +609,7 @@ def _notes_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
     ws.merge_range(r, 0, r, 4, f"{result.year}年度政府信息公开工作年度报告 全区汇总 说明", st.heading)
     r = 2
     for k, v in items:
+        _fit_row(ws, r, [(0, k, LIST_PT), (1, v, LIST_PT)], widths)
         ws.write_string(r, 0, k, st.caption)
         ws.write_string(r, 1, v, st.text)
         r += 1
@@ -507,7 +620,7 @@ def _notes_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
         ws.write_string(r, j, h, st.title)
     r += 1
     for o in result.rows:
-        _file_line(ws, r, o.agency, o)
+        _file_line(ws, r, o.agency, o, st)
         r += 1
     r += 1
     ws.write_string(r, 0, "未计入汇总的文件", st.caption)
@@ -516,17 +629,22 @@ def _notes_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
         ws.write_string(r, j, h, st.title)
     r += 1
     for o in result.excluded:
-        _file_line(ws, r, o.agency, o)
-        ws.write_string(r, 4, o.reason, st.text)
+        _file_line(ws, r, o.agency, o, st, o.reason)
         r += 1
+    _print_list(ws, header_rows=0)
 
 
-def _file_line(ws: Worksheet, r: int, agency: str, o: Any) -> None:
-    ws.write_string(r, 0, agency)
-    ws.write_string(r, 1, str(o.sub.path))
+def _file_line(ws: Worksheet, r: int, agency: str, o: Any, st: _Styles, reason: str = "") -> None:
+    cells = [(0, agency, LIST_PT), (1, str(o.sub.path), LIST_PT), (2, o.sub.sha256 or "", HASH_PT),
+             (3, o.disposition.value, LIST_PT), (4, reason, LIST_PT)]
+    _fit_row(ws, r, cells, NOTES_WIDTHS)
+    ws.write_string(r, 0, agency, st.wrap)
+    ws.write_string(r, 1, str(o.sub.path), st.wrap)
     if o.sub.sha256:
-        ws.write_string(r, 2, o.sub.sha256)
-    ws.write_string(r, 3, o.disposition.value)
+        ws.write_string(r, 2, o.sub.sha256, st.hash)
+    ws.write_string(r, 3, o.disposition.value, st.wrap)
+    if reason:
+        ws.write_string(r, 4, reason, st.text)
 
 
 def meta_items(result: CombineResult) -> Sequence[tuple[str, str | int]]:

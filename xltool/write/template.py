@@ -19,14 +19,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import xlsxwriter
+from xlsxwriter.format import Format as XFormat
 
-from xltool.core.model import CellValue
-from xltool.core.names import RosterEntry, name_problem, normalize_name
+from xltool.core.model import CellValue, PreviousData
+from xltool.core.names import RosterEntry, normalize_name
 from xltool.spec import AMOUNT_UNIT, Format, Kind, Style, format_for_year
-from xltool.workbook.fileio import add_structure_protection, atomic_path, legacy_password_hash
+from xltool.workbook.fileio import (
+    add_structure_protection,
+    atomic_path,
+    legacy_password_hash,
+    password_problem,
+)
 from xltool.workbook.layout import (
     CHECK_BAD,
     INFO_FIELDS,
@@ -49,6 +55,7 @@ from xltool.workbook.meta import (
     MAX_TEXT,
     META_MAP_HEADER,
     TemplateError,
+    agency_name_problem,
     format_label,
     meta_fields,
     meta_map,
@@ -139,7 +146,7 @@ _LABEL_STYLE = {
 }
 
 
-def style_props(style: str, **extra: Any) -> dict[str, Any]:
+def style_props(style: str, **extra: str | int | float | bool) -> dict[str, Any]:
     return {**_BASE, **_STYLES[style], **extra}
 
 
@@ -150,7 +157,7 @@ class Formats:
         self.wb = wb
         self._cache: dict[tuple, Any] = {}
 
-    def __call__(self, props: Mapping[str, Any]) -> Any:
+    def __call__(self, props: Mapping[str, object]) -> XFormat:
         key = tuple(sorted(props.items()))
         if key not in self._cache:
             self._cache[key] = self.wb.add_format(dict(props))
@@ -211,6 +218,12 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(_text_units(part) / usable)) for part in text.split("\n"))
 
 
+def text_height(text: str, width: float, font_size: float = 11.0) -> float:
+    """Row height (points) that shows ``text`` whole, wrapped in a column (or merged range) of
+    ``width`` Excel width units: the one line estimate of every sheet we write."""
+    return min(409.0, _lines(text, width * 11 / font_size) * _LINE_PT * font_size / 11 + 5)
+
+
 def fit_heights(plan: Plan) -> None:
     """Row heights for wrapped text (Excel does not auto-fit merged or pre-sized rows)."""
 
@@ -224,8 +237,7 @@ def fit_heights(plan: Plan) -> None:
             continue
         lr = e.last_row if e.last_row is not None else r
         lc = e.last_col if e.last_col is not None else c
-        size = float(e.props.get("font_size", 11))
-        need = min(409.0, _lines(e.value, width(c, lc) * 11 / size) * _LINE_PT * size / 11 + 5)
+        need = text_height(e.value, width(c, lc), float(e.props.get("font_size", 11)))
         if lr == r:
             plan.heights[r] = max(plan.heights.get(r, plan.min_height), need)
         else:
@@ -722,6 +734,9 @@ def write_workbook(
     time (reproducible output); ``meta_extra`` adds or replaces META_SHEET key/value rows.
     """
     fmt = resolve_format(year, fmt)
+    why = password_problem(password)
+    if why:
+        raise TemplateError(why)
     lay = layout_for(fmt)
     values = dict(values or {})
     overrides = dict(overrides or {})
@@ -794,6 +809,11 @@ def write_workbook(
                 str(tmp),
                 {
                     "in_memory": True,
+                    # agency text stays text: "=cmd|…", "{=1+1}", "http://…" are never made
+                    # formulas, array formulas or links by a generic write() (feedback copies)
+                    "strings_to_formulas": False,
+                    "strings_to_urls": False,
+                    "strings_to_numbers": False,
                     "default_format_properties": {
                         "font_name": FONT,
                         "font_size": 11,
@@ -856,7 +876,7 @@ def plan_templates(
         if e is None:
             targets.append((None, out / template_filename(year, None)))
             continue
-        why = name_problem(e.name)
+        why = agency_name_problem(e.name)  # the byte limit of the real file name, too
         if why:
             problems.append(f"单位名称“{e.name}”{why}")
             continue
@@ -888,7 +908,7 @@ def write_templates(
     overwrite: bool = False,
     *,
     created: datetime | None = None,
-    per_agency: Callable[[RosterEntry | None], Mapping[str, Any]] | None = None,
+    per_agency: Callable[[RosterEntry | None], Prefill] | None = None,
 ) -> list[Path]:
     """One template per agency (or one blank template); all targets are checked first.
 
@@ -899,7 +919,7 @@ def write_templates(
     targets = plan_templates(out_dir, year, agencies, overwrite)
     written: list[Path] = []
     for e, path in targets:
-        kw = dict(per_agency(e)) if per_agency else {}
+        kw: Prefill = per_agency(e) if per_agency else {}
         written.append(
             write_workbook(
                 path,
@@ -917,10 +937,17 @@ def write_templates(
     return written
 
 
-def carry_over_prefill(fmt: Format, previous: Any, agency: str, year: int) -> dict[str, Any]:
+class Prefill(TypedDict, total=False):
+    """Extra ``write_workbook`` arguments for one agency's template (see ``write_templates``)."""
+
+    values: Mapping[str, object]
+    prefill_notes: Mapping[str, str]
+
+
+def carry_over_prefill(fmt: Format, previous: PreviousData, agency: str, year: int) -> Prefill:
     """``write_workbook`` arguments that prefill this year's carried-over row from last year's (``fmt.carry_over``).
 
-    ``previous`` is a ``previous.PreviousData``. The cells stay editable; each gets a comment
+    The cells stay editable; each gets a comment
     saying where the number came from. An agency missing from last year's data gets an
     empty row and a comment asking it to fill the row itself.
     """

@@ -25,7 +25,7 @@ from xltool.read.importer.document import Document, DocumentError, Para, Row, lo
 from xltool.read.importer.tables import Detection, Issue, detect, short
 from xltool.spec import CURRENT, FORMATS, Format, SpecError
 
-SOURCE_KIND_ZH = {"text": "文本", "html": "网页", "docx": "Word 文档"}
+SOURCE_KIND_ZH = {"text": "文本", "html": "网页", "docx": "Word 文档", "pdf": "PDF"}
 
 
 @dataclass
@@ -52,6 +52,7 @@ class ImportResult:
     extras: dict[str, str] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     error: str | None = None  # set when nothing could be imported
+    paragraphs: list[str] = field(default_factory=list)  # the text outside tables (section headings for rules)
 
     @property
     def fmt(self) -> Format | None:
@@ -287,6 +288,7 @@ def import_document(
     res = ImportResult(path, doc.kind)
     title, ti = _title(doc)
     res.title = title
+    res.paragraphs = [p.text for p in doc.paras]
     if agency:
         res.agency = Found(agency.strip(), "按 --agency 指定")
     else:

@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from xltool.errors import XltoolError
+from xltool.read.values import parse_text
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a published report page or document is far smaller
 MAX_DOCX_MEMBER = 50 * 1024 * 1024
@@ -93,8 +94,6 @@ def _prose(line: str) -> bool:
 
 def _is_label(text: str) -> bool:
     """A cell whose text is a label (so a following bare line may continue it)."""
-    from xltool.read.values import parse_text
-
     return parse_text(text).state == "text"
 
 
@@ -455,13 +454,13 @@ def decode(data: bytes, *, html: bool = False) -> str:
 
 
 def sniff(data: bytes, name: str = "") -> str:
-    """'docx' / 'html' / 'text' from the content (the extension only breaks ties)."""
+    """'docx' / 'pdf' / 'html' / 'text' from the content (the extension only breaks ties)."""
     if data.startswith(b"PK\x03\x04"):
         return "docx"
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise DocumentError("文件是旧版 Word（.doc）或 Excel（.xls）等二进制格式，无法直接导入。请另存为 .docx 或网页（.html）后再导入。")
-    if data.startswith(b"%PDF"):
-        raise DocumentError("文件是 PDF，无法直接导入。请从网页另存为 .html，或把 PDF 中的文字复制为文本文件后再导入。")
+    if data[:1024].lstrip().startswith(b"%PDF"):
+        return "pdf"
     head = data[:8192].lower()
     if b"<table" in head or b"<html" in head or b"<!doctype html" in head or b"<body" in head:
         return "html"
@@ -471,7 +470,7 @@ def sniff(data: bytes, name: str = "") -> str:
 
 
 def load(path: str | Path) -> Document:
-    """Read a published report (text, HTML or DOCX) from disk."""
+    """Read a published report (text, HTML, DOCX or PDF) from disk."""
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -483,6 +482,10 @@ def load(path: str | Path) -> Document:
     if not data.strip():
         raise DocumentError("文件是空的。")
     kind = sniff(data, p.name)
+    if kind == "pdf":
+        from xltool.read.importer.pdf import from_pdf  # lazy: pdf imports this module (and pypdf)
+
+        return from_pdf(data)
     if kind == "docx":
         try:
             return from_docx(data)

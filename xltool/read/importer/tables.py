@@ -74,8 +74,6 @@ class FormatMatch:
 
 
 def short(section: str) -> str:
-    from xltool.workbook.layout import TABLE_SHEETS
-
     return TABLE_SHEETS[section][1] if section in TABLE_SHEETS else section
 
 

@@ -1,0 +1,113 @@
+"""Benchmark of the season workspace (issue 10). Printed figures, not timed tests.
+
+Usage: ``python bench/bench_workspace.py [N ...]`` (default 200). For each N:
+
+* cold ``receive`` of N filled workbooks (hash, store, guard + read + validate, record,
+  feedback copies for the ~10 % with findings) against python-calamine alone reading the
+  same files' values in the same run (goal ≤ 2×);
+* warm: ``receive`` of 10 new files into that workspace, then ``status`` (goal: status
+  ≤ 5 % of the cold receive);
+* ``combine --workspace`` from the cached results;
+* ``template --workspace`` for 200 agencies (goal ≤ 3 s).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_check import YEAR, calamine_only, make_files
+
+from xltool.cli import main
+from xltool.pipeline.synth import synth_values
+from xltool.spec import format_for_year
+
+
+def roster(path: Path, names: list[str]) -> Path:
+    path.write_text("单位名称,联系人\n" + "".join(f"{n},联系人{i}\n" for i, n in enumerate(names)), encoding="utf-8")
+    return path
+
+
+def extras(d: Path, n: int, start: int) -> list[Path]:
+    from xltool.write.template import write_workbook
+
+    fmt = format_for_year(YEAR)
+    rng = random.Random(start)
+    d.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(start, start + n):
+        p = d / f"{YEAR}年_单位{i:05d}_政府信息公开年报.xlsx"
+        write_workbook(p, fmt, YEAR, agency=f"单位{i:05d}", values=dict(synth_values(fmt, rng, size=5)), overwrite=True)
+        out.append(p)
+    return out
+
+
+def timed(*argv: str | Path) -> float:
+    t = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        rc = main([str(a) for a in argv])
+    assert rc in (0, 1), rc
+    return time.perf_counter() - t
+
+
+def combine_rss(ws: Path) -> float:
+    """Peak RSS (MiB) of ``combine --workspace`` in a process of its own (Linux: ru_maxrss in KiB)."""
+    import resource
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "xltool", "combine", "--workspace", str(ws), "--out",
+                    str(ws / "汇总" / "rss.xlsx")], check=False, stdout=subprocess.DEVNULL)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def run(n: int) -> None:
+    print(f"N = {n}")
+    paths = make_files(n)
+    base = Path(tempfile.mkdtemp(prefix="xltool-bench-ws-"))
+    try:
+        names = [f"单位{i:05d}" for i in range(n + 10)]
+        ws = base / "ws"
+        assert main(["init", str(ws), "--year", str(YEAR), "--roster", str(roster(base / "名单.csv", names))]) == 0
+        calamine_only(paths[: min(20, n)])
+        floor = statistics.median(calamine_only(paths) for _ in range(3))
+        cold = timed("receive", ws, paths[0].parent)
+        new = extras(base / "new", 10, n)
+        warm_receive = timed("receive", ws, *new)
+        warm_status = timed("status", ws)
+        comb = timed("combine", "--workspace", ws)
+        rss = combine_rss(ws)
+        print(f"  calamine-only floor      {floor:7.2f} s")
+        print(f"  cold receive             {cold:7.2f} s  ({cold / floor:.1f}× floor)")
+        print(f"  warm receive of 10 new   {warm_receive:7.2f} s")
+        print(f"  warm status              {warm_status:7.2f} s  ({100 * warm_status / cold:.1f} % of cold receive)")
+        print(f"  combine --workspace      {comb:7.2f} s")
+        print(f"  combine --workspace, own process: peak RSS {rss:.0f} MiB")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def templates(n: int = 200) -> None:
+    base = Path(tempfile.mkdtemp(prefix="xltool-bench-tpl-"))
+    try:
+        ws = base / "ws"
+        r = roster(base / "名单.csv", [f"单位{i:05d}" for i in range(n)])
+        assert main(["init", str(ws), "--year", str(YEAR), "--roster", str(r)]) == 0
+        t = timed("template", "--workspace", ws)
+        print(f"template --workspace, {n} agencies: {t:.2f} s ({1000 * t / n:.0f} ms each)")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    for arg in sys.argv[1:] or ["200"]:
+        run(int(arg))
+    templates(200)
