@@ -55,6 +55,7 @@ def prepare(path: str | Path, *, force: bool = False, title: str | None = None, 
         fmt, layout_for(fmt), xml_safe(title or default_title(src.name, src.year, src.kind)),
         lambda key: cells.get(key, ("", False)), {k: xml_safe(v) for k, v in src.narrative.items()},
         flags=flags, notice=[xml_safe(n) for n in notice], kind=src.kind, year=src.year,
+        coverage=[xml_safe(c) for c in src.coverage],
     )
     return Prepared(src, doc, bool(errors))
 

@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xltool.core.combined import Disposition
 from xltool.core.labels import norm_label
 from xltool.core.model import CellValue, FileStatus, Finding, Severity
 from xltool.core.numbers import show as fmt_num
 from xltool.errors import XltoolError
 from xltool.read import read_many
-from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, guard
+from xltool.read.guard import DEFAULT_LIMITS, Guarded, GuardError, GuardLimits, guard
 from xltool.read.pool import IsolatedError, run_isolated
 from xltool.read.reader import read_grids
 from xltool.read.summary import is_summary_file, summary_guard_limits
@@ -27,7 +28,7 @@ from xltool.read.xmlscan import workbook_info
 from xltool.rules.validate import evaluate, validate_totals
 from xltool.spec import FORMATS, Format
 from xltool.workbook.layout import META_SHEET, Layout, layout_for, parse_a1
-from xltool.workbook.summary_layout import SUMMARY_KIND, SUMMARY_TABLE_SHEETS
+from xltool.workbook.summary_layout import STATUS_SHEET, SUMMARY_KIND, SUMMARY_TABLE_SHEETS
 
 
 class RenderError(XltoolError):
@@ -45,6 +46,7 @@ class RenderInput:
     cells: dict[str, tuple[str, bool]]  # key → (text as published, is a number)
     narrative: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    coverage: list[str] = field(default_factory=list)  # a summary: N of M agencies counted, who not and why
 
     @property
     def errors(self) -> list[Finding]:
@@ -80,14 +82,14 @@ def show(v: CellValue | None, number: int | float | None = None) -> tuple[str, b
 SUMMARY_LIMITS = summary_guard_limits()
 
 
-def _small_sheets(g: Guarded, names: list[str]) -> dict[str, Sequence[Sequence[object]]]:
+def _small_sheets(g: Guarded, names: list[str], limits: GuardLimits = DEFAULT_LIMITS) -> dict[str, Sequence[Sequence[object]]]:
     """Grids of the named sheets, each checked against the normal extent limits first, parsed
     in a worker process (the pool's protections: memory limit, timeout)."""
     info = workbook_info(g.parts)
     for n in names:
         part = info.part_of(n)
         rows, cols, _cells = g.extents.get(part or "", (0, 0, 0))
-        if part is None or rows > DEFAULT_LIMITS.max_rows or cols > DEFAULT_LIMITS.max_cols:
+        if part is None or (limits.max_rows is not None and rows > limits.max_rows) or (limits.max_cols is not None and cols > limits.max_cols):
             raise RenderError(f"{Path(g.path).name} 的“{n}”工作表缺失或范围异常，请用 xltool combine 重新生成汇总表。")
     try:
         grids: dict[str, Sequence[Sequence[object]]] = run_isolated(read_grids, g.data, names)
@@ -112,7 +114,9 @@ def load(path: str | Path, *, name: str | None = None) -> RenderInput:
     meta = {cell_text(r[0]).strip(): cell_text(r[1]).strip() for r in grids[META_SHEET] if len(r) >= 2 and cell_text(r[0]).strip()}
     if meta.get("kind") != SUMMARY_KIND:
         return _load_agency(p, name)
-    return _load_summary(p, meta, {sec: grids[sheet] for sec, sheet in SUMMARY_TABLE_SHEETS.items()}, name)
+    src = _load_summary(p, meta, {sec: grids[sheet] for sec, sheet in SUMMARY_TABLE_SHEETS.items()}, name)
+    src.coverage = coverage_lines(_small_sheets(g, [STATUS_SHEET], SUMMARY_LIMITS)[STATUS_SHEET])
+    return src
 
 
 def _load_agency(p: Path, name: str | None) -> RenderInput:
@@ -177,3 +181,37 @@ def _verify_labels(p: Path, lay: Layout, grids: Mapping[str, Sequence[Sequence[o
             if norm_label(cell_text(x)) != norm_label(lab.text):
                 raise RenderError(f"{p.name} 的“{sh.short}”汇总表结构与本工具的格式不符（{lab.addr} 应为“{lab.text}”）。"
                                   "请用本版本的 xltool combine 重新生成汇总表。")
+
+
+# 报送情况 rows that are not an agency of their own: an older file of an agency, or a summary
+_NOT_AN_AGENCY = {Disposition.SUPERSEDED.value, Disposition.SUMMARY.value}
+COVERAGE_SHOWN = 30  # agencies named on the first page; the rest are counted
+
+
+def coverage_lines(rows: Sequence[Sequence[object]]) -> list[str]:
+    """The district report's first-page statement of what it counts, from the summary's 报送情况:
+    N of M agencies, and each agency left out with its 报送状态 and reason."""
+    if not rows:
+        return []
+    head = [cell_text(x).strip() for x in rows[0]]
+    try:
+        c_name, c_status, c_in, c_why = (head.index(h) for h in ("单位", "报送状态", "计入汇总", "说明"))
+    except ValueError:
+        return ["注意：汇总表的“报送情况”工作表无法识别，无法说明本报告覆盖了哪些单位。"]
+    counted, left = 0, []
+    for r in rows[1:]:
+        cells = [cell_text(x).strip() for x in r] + [""] * len(head)
+        name, status, inside, why = cells[c_name], cells[c_status], cells[c_in], cells[c_why]
+        if not name or status in _NOT_AN_AGENCY:
+            continue
+        if inside == "是":
+            counted += 1
+        else:
+            left.append(f"{name}（{status}{'：' + why.rstrip('。') if why else ''}）")
+    total = counted + len(left)
+    lines = [f"本报告汇总了 {total} 个单位中 {counted} 个单位的数据。"]
+    if left:
+        shown = "；".join(left[:COVERAGE_SHOWN])
+        more = f"；……等共 {len(left)} 个单位" if len(left) > COVERAGE_SHOWN else ""
+        lines.append(f"未计入的 {len(left)} 个单位：{shown}{more}。")
+    return lines

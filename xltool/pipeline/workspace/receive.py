@@ -25,7 +25,7 @@ from xltool import __version__
 from xltool.core.findings import REGISTRY
 from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, ReportMeta
 from xltool.core.names import norm_code, normalize_name
-from xltool.pipeline.check import judge_result
+from xltool.pipeline.check import feedback_findings, judge_result
 from xltool.pipeline.previous import load_previous
 from xltool.pipeline.workspace.db import append_log, audit, now_iso, os_user, tx
 from xltool.pipeline.workspace.ops import FEEDBACK, Workspace
@@ -466,7 +466,9 @@ def refresh_feedback(ws: Workspace) -> tuple[list[Path], list[str]]:
             continue
         res = replace(res, path=cur["file"])
         try:
-            write_feedback(res, findings_from_json(chk["findings"]), target, year=year, source_sha256=cur["sha256"])
+            # the copy lists what it shows (a restored total says so), as check's copies do
+            listed, restored = feedback_findings(res, findings_from_json(chk["findings"]), _previous(ws))
+            write_feedback(res, listed, target, year=year, source_sha256=cur["sha256"], restored=restored)
         except PermissionError:
             problems.append(f"校验意见文件“{target}”被占用（可能正在 Excel 中打开），未能更新。请关闭该文件后再运行一次。")
             continue

@@ -178,6 +178,8 @@ def to_docx(doc: RenderDoc) -> object:
                    align=WD_ALIGN_PARAGRAPH.LEFT, color=red)
     title = _paragraph(d, doc.title, TITLE_FONT, 22, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     title.paragraph_format.space_after = Pt(16)  # type: ignore[attr-defined]
+    for line in doc.coverage:
+        _paragraph(d, line, BODY_FONT, 12, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
     grey = RGBColor(0x7F, 0x7F, 0x7F)
     for s in doc.sections:
         h = _paragraph(d, s.heading, HEADING_FONT, 16)

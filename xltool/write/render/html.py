@@ -39,6 +39,8 @@ thead { display: table-header-group; }
 td.bad { background: #ffc7ce; color: #9c0006; font-weight: bold; }
 div.notice { border: 2px solid #c00000; color: #9c0006; background: #fff2f2; padding: 0.5em 1em; margin: 0 0 1em;
              font-size: 12pt; line-height: 1.5; }
+div.coverage { font-size: 12pt; color: #333; border-left: 3px solid #999; padding: 0 0 0 0.8em; margin: 0 0 1em; }
+div.coverage p { text-indent: 0; margin: 0.2em 0; }
 div.notice ul { margin: 0.3em 0 0; padding-left: 1.5em; }
 @media print {
   html, body { background: #fff; }
@@ -99,6 +101,8 @@ def to_html(doc: RenderDoc) -> str:
         parts.append(f'<div class="notice"><strong>{escape(doc.notice[0])}</strong>'
                      + (f"<ul>{items}</ul>" if items else "") + "</div>")
     parts.append(f"<h1>{escape(doc.title)}</h1>")
+    if doc.coverage:
+        parts.append('<div class="coverage">' + "".join(f"<p>{escape(c)}</p>" for c in doc.coverage) + "</div>")
     for s in doc.sections:
         parts.append(f'<section id="{s.key}">')
         parts.append(f"<h2>{escape(s.heading)}</h2>")

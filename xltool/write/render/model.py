@@ -55,6 +55,7 @@ class RenderDoc:
     year: int | None = None
     format_id: str | None = None
     subtitle: str | None = None
+    coverage: list[str] = field(default_factory=list)  # a summary: which agencies it counts
 
 
 def _weights(style: Style, width: int, first_value_col: int) -> list[float]:
@@ -114,6 +115,7 @@ def build_document(
     notice: list[str] | None = None,
     kind: str = "agency",
     year: int | None = None,
+    coverage: list[str] | None = None,
 ) -> RenderDoc:
     """Sections 一 to 六 in the official order: narrative text or a table each."""
     sections: list[RSection] = []
@@ -129,6 +131,6 @@ def build_document(
         else:
             rs.table = build_table(lay, s.key, display, flags)
         sections.append(rs)
-    return RenderDoc(title, sections, list(notice or []), kind, year, fmt.id)
+    return RenderDoc(title, sections, list(notice or []), kind, year, fmt.id, coverage=list(coverage or []))
 
 
