@@ -12,14 +12,18 @@ recalculate (and LibreOffice with default settings) show the right totals and te
 
 from __future__ import annotations
 
+import io
 import math
+import os
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypedDict
+from xml.sax.saxutils import escape as xml_escape
 
 import xlsxwriter
 from xlsxwriter.format import Format as XFormat
@@ -917,24 +921,88 @@ def write_templates(
     """
     f = resolve_format(year, fmt)
     targets = plan_templates(out_dir, year, agencies, overwrite)
+    created = created or datetime.now().replace(microsecond=0)
     written: list[Path] = []
+    bases: dict[tuple[int, ...], tuple[bytes, _Tokens]] = {}
     for e, path in targets:
         kw: Prefill = per_agency(e) if per_agency else {}
-        written.append(
-            write_workbook(
-                path,
-                f,
-                year,
-                agency=e.name if e else None,
-                credit_code=e.credit_code if e else None,
-                contact=e.contact if e else None,
-                password=password,
-                overwrite=overwrite,
-                created=created,
-                **kw,
-            )
-        )
+        if e is None or kw or len(targets) < _PATCH_FROM:
+            written.append(write_workbook(
+                path, f, year, agency=e.name if e else None, credit_code=e.credit_code if e else None,
+                contact=e.contact if e else None, password=password, overwrite=overwrite, created=created, **kw,
+            ))
+            continue
+        # Templates of one roster differ only in the agency's name, code and contact. One base
+        # per shape (the text widths those take, which alone decide every row height) is drawn
+        # with stand-in tokens; each agency's file is that base with its own texts put in.
+        key = _shape(e)
+        if key not in bases:
+            tokens = _Tokens.of(e)
+            base = _tmp_sibling(path)
+            try:
+                write_workbook(base, f, year, agency=tokens.name, credit_code=tokens.code, contact=tokens.contact,
+                               password=password, overwrite=True, created=created,
+                               template_id=tokens.template_id)
+                bases[key] = (base.read_bytes(), tokens)
+            finally:
+                base.unlink(missing_ok=True)
+        data, tokens = bases[key]
+        written.append(_put_agency(data, tokens, e, path, f, year, overwrite))
     return written
+
+
+_PATCH_FROM = 3  # fewer templates than this are simply drawn one by one
+_TOKEN_CHARS = ("\ue000", "\ue001", "\ue002")  # private-use: never in any text we write, 1 width unit each
+
+
+def _shape(e: RosterEntry) -> tuple[int, ...]:
+    return tuple(-1 if t is None else _text_units(t) for t in (e.name.strip(), e.credit_code, e.contact))
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    name: str
+    code: str | None
+    contact: str | None
+    template_id: str
+
+    @classmethod
+    def of(cls, e: RosterEntry) -> _Tokens:
+        n, c, k = (None if t is None else ch * _text_units(t)
+                   for t, ch in zip((e.name.strip(), e.credit_code, e.contact), _TOKEN_CHARS, strict=True))
+        assert n is not None
+        return cls(n, c, k, "\ue003" * 8)
+
+
+def _tmp_sibling(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".~xltool-base-{os.getpid()}-{path.name}")
+
+
+def _put_agency(data: bytes, tokens: _Tokens, e: RosterEntry, path: Path, fmt: Format, year: int,
+                overwrite: bool) -> Path:
+    """The base template with this agency's texts in place of the tokens, written atomically."""
+    name = e.name.strip()
+    plain: list[tuple[str, str]] = [(tokens.template_id, template_id_for(fmt, year, name)), (tokens.name, name)]
+    if tokens.code is not None and e.credit_code is not None:
+        plain.append((tokens.code, e.credit_code))
+    if tokens.contact is not None and e.contact is not None:
+        plain.append((tokens.contact, e.contact))
+    # worksheet XML holds the page header, where "&" is written "&&"
+    in_sheet = [(t, _header_text(v)) for t, v in plain]
+    with zipfile.ZipFile(io.BytesIO(data)) as src, atomic_path(path, overwrite=overwrite) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in src.infolist():
+                raw = src.read(info)
+                if info.filename.endswith((".xml", ".rels")):
+                    text = raw.decode("utf-8")
+                    for t, v in (in_sheet if info.filename.startswith("xl/worksheets/") else plain):
+                        text = text.replace(t, xml_escape(v))
+                    if any(ch in text for ch in (*_TOKEN_CHARS, "\ue003")):  # pragma: no cover - a writer change
+                        raise AssertionError(f"stand-in left in {info.filename}")
+                    raw = text.encode("utf-8")
+                out.writestr(info, raw)
+    return path
 
 
 class Prefill(TypedDict, total=False):
