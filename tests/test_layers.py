@@ -10,7 +10,7 @@ from pathlib import Path
 from xltool.spec import FORMATS
 
 PKG = Path(__file__).resolve().parent.parent / "xltool"
-LAYERS = ["spec", "core", "workbook", "read", "rules", "write", "pipeline", "cli"]  # low → high
+LAYERS = ["spec", "core", "workbook", "read", "rules", "write", "pipeline", "web", "cli"]  # low → high; web: xltool serve
 
 
 def official_labels() -> set[str]:

@@ -36,6 +36,7 @@ COMMANDS = {
     "accept": "accept",
     "include": "include",
     "confirm": "confirm",
+    "serve": "serve",
 }
 
 
