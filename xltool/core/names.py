@@ -27,6 +27,7 @@ class RosterEntry:
     credit_code: str | None = None
     contact: str | None = None
     row: int | None = field(default=None, compare=False)  # 1-based row in the roster file
+    phone: str | None = field(default=None, compare=False)  # 联系电话, for the chase list
 
 
 def normalize_name(s: str | None) -> str:

@@ -24,6 +24,7 @@ from xltool.errors import XltoolError, os_error_message
 NAME_HEADER = "单位名称"
 CODE_HEADER = "统一社会信用代码"
 CONTACT_HEADER = "联系人"
+PHONE_HEADERS = ("联系电话", "电话", "手机")
 HEADER_SEARCH_ROWS = 10  # the header may sit below a title row or two
 
 
@@ -159,12 +160,13 @@ def _entries(p: Path, rows: list[list[str]], row_offset: int = 0) -> list[Roster
     if header_at is None:
         raise RosterError(
             f"名单文件“{p.name}”的前 {HEADER_SEARCH_ROWS} 行中没有“{NAME_HEADER}”列：请在表头行写上“{NAME_HEADER}”"
-            f"（可选列：“{CODE_HEADER}”“{CONTACT_HEADER}”）。"
+            f"（可选列：“{CODE_HEADER}”“{CONTACT_HEADER}”“{PHONE_HEADERS[0]}”）。"
         )
     header = [normalize_name(c) for c in rows[header_at]]
     col_name = header.index(NAME_HEADER)
     col_code = header.index(CODE_HEADER) if CODE_HEADER in header else None
     col_contact = header.index(CONTACT_HEADER) if CONTACT_HEADER in header else None
+    col_phone = next((header.index(h) for h in PHONE_HEADERS if h in header), None)
 
     def get(r: list[str], col: int | None) -> str:
         return r[col].strip() if col is not None and col < len(r) else ""
@@ -183,7 +185,7 @@ def _entries(p: Path, rows: list[list[str]], row_offset: int = 0) -> list[Roster
             problems.append(f"第 {i} 行“{name}”{why}")
         code = normalize_name(get(r, col_code)).upper() or None
         contact = get(r, col_contact) or None
-        entries.append(RosterEntry(name, code, contact, i))
+        entries.append(RosterEntry(name, code, contact, i, phone=get(r, col_phone) or None))
     seen: dict[str, list[RosterEntry]] = {}
     for e in entries:
         seen.setdefault(normalize_name(e.name), []).append(e)

@@ -174,6 +174,7 @@ def init_workspace(
             shutil.copy2(prev_src, dest)
         prev_rel = f"{PREVIOUS}/{prev_src.name}"
     (root / LOG_NAME).touch()
+    write_launchers(root)
     conn = connect(root / DB_NAME)
     create_schema(conn)
     ws = Workspace(root, conn)
@@ -186,11 +187,46 @@ def init_workspace(
             conn.execute(
                 "INSERT OR IGNORE INTO agencies (name, norm, credit_code, contact, phone, row) VALUES (?, ?, ?, ?, ?, ?)",
                 (ent.name, normalize_name(ent.name), norm_code(ent.credit_code) or None, ent.contact,
-                 getattr(ent, "phone", None), ent.row))
+                 ent.phone, ent.row))
         what = f"创建工作区：{year} 年度，名单 {src.name}（{len(entries)} 个单位）"
         line = audit(conn, what, None, at)
     append_log(root, [(*line, what, None)])
     return ws
+
+
+LAUNCHER_BAT = "打开工作台.bat"
+LAUNCHER_SH = "打开工作台.sh"
+LAUNCHER_COMMAND = "打开工作台.command"  # macOS Finder runs .command files with a double click
+
+
+def write_launchers(root: Path) -> list[Path]:
+    """Double-click launchers that start the workbench on this folder, so a clerk never types a
+    command: Windows (the offline bundle installs into %LOCALAPPDATA%\\xltool\\venv), Linux, macOS."""
+    bat = "\r\n".join([
+        "@echo off",
+        "chcp 65001 >nul",
+        'set "PATH=%LOCALAPPDATA%\\xltool\\venv\\Scripts;%PATH%"',
+        'cd /d "%~dp0"',
+        "where xltool >nul 2>nul || (echo 没有找到 xltool：请先运行离线安装包里的“安装.bat”。 & pause & exit /b 1)",
+        'xltool serve "%~dp0."',
+        "if errorlevel 1 pause",
+        "",
+    ])
+    sh = "\n".join([
+        "#!/bin/sh",
+        "# 双击或在终端运行：在浏览器中打开本工作区的工作台",
+        'cd "$(dirname "$0")" || exit 1',
+        'exec xltool serve "$(pwd)"',
+        "",
+    ])
+    out = []
+    for name, text in ((LAUNCHER_BAT, bat), (LAUNCHER_SH, sh), (LAUNCHER_COMMAND, sh)):
+        path = root / name
+        path.write_bytes(text.encode("utf-8"))
+        if name != LAUNCHER_BAT:
+            path.chmod(0o755)
+        out.append(path)
+    return out
 
 
 # --- decisions ------------------------------------------------------------------------------
