@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the tree this file is in (not another installed xltool)
 
 
 def child(d: Path, seed: int, n: int, workers: int) -> None:

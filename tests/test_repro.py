@@ -602,7 +602,7 @@ def killed_combine(tmp_path_factory: pytest.TempPathFactory) -> dict:
     argv = [*CLI, "combine", str(d), "--out", str(out), "--force"]
 
     def kill_while_writing() -> tuple[int, str | None]:
-        """SIGKILL once a new entry exists next to the output and (within 0.1 s) in $TMPDIR.
+        """SIGKILL once a new entry exists next to the output and (within 0.05 s) in $TMPDIR.
 
         Without an entry in $TMPDIR the kill still needs the writer's entry next to the output
         to be there (it is writing): a kill after it has gone lands after the new summary has
@@ -618,7 +618,7 @@ def killed_combine(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 seen_out = time.monotonic()
             if new_out and new_tmp:
                 how = f"while it had {sorted(new_out)} next to the output and {sorted(new_tmp)} in $TMPDIR"
-            elif new_out and seen_out is not None and time.monotonic() - seen_out > 0.1:
+            elif new_out and seen_out is not None and time.monotonic() - seen_out > 0.05:
                 how = f"while it had {sorted(new_out)} next to the output"
             if how:
                 p.send_signal(signal.SIGKILL)
@@ -627,17 +627,30 @@ def killed_combine(tmp_path_factory: pytest.TempPathFactory) -> dict:
         return p.wait(), how
 
     rc, how = kill_while_writing()
-    if rc != -signal.SIGKILL:  # nothing appeared next to the output: no temp file to catch, try once more
+    for _ in range(3):  # the write ended before the kill (a fast machine): no temp file to catch, try again
+        if rc == -signal.SIGKILL:
+            break
         rc, how = kill_while_writing()
-    state = {"killed": rc == -signal.SIGKILL, "how": how, "old_intact": sha256(out) == old,
+    # the signal may land just after the new summary was put in place (the listing that decided
+    # to kill is a few ms old): then the output is the complete new summary, also never damaged
+    state = {"killed": rc == -signal.SIGKILL, "how": how, "old_intact": sha256(out) == old or _complete_xlsx(out),
              "after_kill": all_entries(out_dir), "tmp_after_kill": all_entries(tmpdir)}
     nxt = xltool("combine", d, "--out", out, "--force", env=env)
     state.update(next=nxt, after_next=all_entries(out_dir), tmp_after_next=all_entries(tmpdir))
     return state
 
 
+def _complete_xlsx(p: Path) -> bool:
+    try:
+        with zipfile.ZipFile(p) as z:
+            return z.testzip() is None and "xl/workbook.xml" in z.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def test_r13_sigkill_keeps_old_summary(killed_combine: dict) -> None:
-    """R13 (already true): SIGKILL during the write never damages the previous summary."""
+    """R13 (already true): SIGKILL during the write never damages the previous summary (it is the old
+    one, or the complete new one when the kill came just after the replace)."""
     if not killed_combine["killed"]:
         pytest.skip("combine never had a file next to its output to catch it writing (nothing can be left over)")
     assert killed_combine["old_intact"]

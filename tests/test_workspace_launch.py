@@ -47,3 +47,31 @@ def test_roster_phone_reaches_status(tmp_path: Path) -> None:
     contacts = {a["name"]: a["contact"] for a in data["agencies"]}
     assert contacts["甲局"] == {"person": "张三", "phone": "0631-5201234"}
     assert contacts["乙局"] == {"person": "李四", "phone": None}
+
+
+def test_status_and_chase_lists_are_inert(tmp_path: Path) -> None:
+    """Agency-supplied text (here the roster's contact) is never a live formula or link."""
+    import re
+    import zipfile
+
+    roster = tmp_path / "名单.csv"
+    roster.write_text('单位名称,联系人,联系电话\n甲局,=1+1,=HYPERLINK("http://example.com")\n乙局,http://example.com/x,\n',
+                      encoding="utf-8")
+    ws = tmp_path / "工作区"
+    assert main(["init", str(ws), "--year", "2025", "--roster", str(roster)]) == 0
+    out = tmp_path / "status.xlsx"
+    assert main(["status", str(ws), "--xlsx", str(out)]) in (0, 1)
+    books = [out, *[p for p in ws.rglob("*.xlsx") if "催报" in p.name]]
+    assert books
+    for book in books:
+        with zipfile.ZipFile(book) as z:
+            for name in z.namelist():
+                if not name.endswith(".xml") and not name.endswith(".rels"):
+                    continue
+                xml = z.read(name).decode("utf-8")
+                assert not re.search(r"<f[ >]", xml), (book.name, name)
+                assert "<hyperlink" not in xml and "relationships/hyperlink" not in xml, (book.name, name)
+                assert "externalLink" not in xml and "ddeLink" not in xml
+        with zipfile.ZipFile(book) as z:
+            strings = z.read("xl/sharedStrings.xml").decode("utf-8") if "xl/sharedStrings.xml" in z.namelist() else ""
+        assert "=1+1" in strings or book != out  # the text is kept, as text

@@ -229,7 +229,7 @@ def sheet_extent(xml: bytes, max_rows: int | None = None, max_cols: int | None =
         return _extent_by_parse(xml, n_cells)
     if not refs:
         return 0, 0, n_cells
-    cols, rows = zip(*refs)
+    cols, rows = zip(*refs, strict=True)  # every ref is a (column, row) pair
     n_rows, n_cols = max(map(int, set(rows))), max(map(_col_num, set(cols)))
     if (max_rows is None or n_rows <= max_rows) and (max_cols is None or n_cols <= max_cols):
         return n_rows, n_cols, n_cells

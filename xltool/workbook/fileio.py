@@ -303,3 +303,8 @@ def input_conflict(
         except OSError:
             pass
     return None
+
+
+# XlsxWriter options for every workbook we write: text that came from an agency stays text,
+# never a live formula ("=cmd|…"), hyperlink ("http://…") or a number guessed from a string
+INERT_WORKBOOK: dict[str, bool] = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}

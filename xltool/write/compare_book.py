@@ -12,7 +12,7 @@ from typing import Any
 
 import xlsxwriter
 
-from xltool.workbook.fileio import atomic_path, readable
+from xltool.workbook.fileio import INERT_WORKBOOK, atomic_path, readable
 
 SUMMARY_SHEET = "年报发布核查"
 DIFF_SHEET = "数字不一致"
@@ -36,7 +36,7 @@ def _name(path: str | None) -> str:
 def write_compare_workbook(path: str | Path, data: Mapping[str, Any], *, overwrite: bool = True) -> Path:
     target = Path(path)
     with atomic_path(target, overwrite=overwrite) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp))
+        wb = xlsxwriter.Workbook(str(tmp), INERT_WORKBOOK)
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
         cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
         bad = wb.add_format({"border": 1, "text_wrap": True, "valign": "top", "font_color": "#9C0006", "bg_color": "#FFC7CE"})

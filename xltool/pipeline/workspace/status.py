@@ -10,7 +10,7 @@ from typing import Any
 
 from xltool.pipeline.workspace.ops import Workspace, finding_at, split_cell, value_at
 from xltool.pipeline.workspace.receive import cached_check, check_stored
-from xltool.workbook.fileio import atomic_path
+from xltool.workbook.fileio import INERT_WORKBOOK, atomic_path
 
 NOT_SENT = "未报送"
 OK = "已报送·通过"
@@ -138,7 +138,7 @@ def write_chase_list(ws: Workspace, target: str | Path, states: list[AgencyState
     rows = [s for s in states if s.state in CHASE_STATES]
     target = Path(target)
     with atomic_path(target, overwrite=True) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp))
+        wb = xlsxwriter.Workbook(str(tmp), INERT_WORKBOOK)
         try:
             ws_ = wb.add_worksheet("催报名单")
             font = {"font_name": "宋体", "font_size": 11}
