@@ -141,7 +141,9 @@ def test_whole_collection(env: dict[str, Any]) -> None:
     fb = env["dir"] / "feedback.xlsx"
     dl.value.save_as(fb)
     assert dl.value.suggested_filename == f"2025年_{HEALTH}_校验意见.xlsx"
-    assert "校验结果" in openpyxl.load_workbook(fb, read_only=True).sheetnames
+    book = openpyxl.load_workbook(fb, read_only=True)
+    assert "校验结果" in book.sheetnames
+    book.close()
     with page.expect_download() as dl:
         page.click("#download-original")
     assert dl.value.suggested_filename.endswith("（第一次报送）.xlsx")
@@ -173,8 +175,9 @@ def test_whole_collection(env: dict[str, Any]) -> None:
         page.click("#download-summary")
     out = env["dir"] / "summary.xlsx"
     dl.value.save_as(out)
-    sheet = openpyxl.load_workbook(out, read_only=True, data_only=True)["分单位明细"]  # cached values
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book = openpyxl.load_workbook(out, read_only=True, data_only=True)
+    rows = [list(r) for r in book["分单位明细"].iter_rows(values_only=True)]  # cached values
+    book.close()
     labels, keys = rows[0], rows[1]
     col = next(i for i, lab in enumerate(labels)
                if isinstance(lab, str) and "本年新收政府信息公开申请数量" in lab and lab.endswith("总计"))
