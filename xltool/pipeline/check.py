@@ -404,18 +404,12 @@ def check_paths(
                 if step is not None:
                     step(i)
                 continue
-            ev = evaluate(res, previous=prev)
-            ev.findings += narrative_result(res, ev.numbers) + yoy_result(res, ev.numbers, prev)
-            unfilled_finding(res, ev.findings)
-            status = _status(res, ev.findings)
-            report = res.report
-            if report is not None and status is not FileStatus.UNREADABLE and report.meta.format is not None:
-                report = effective_report(report, ev.numbers)
+            status, findings, report = judge_result(res, prev)  # the one judging, shared with the workspace
             run.files.append(CheckedFile(
                 path=res.path,
                 status=status,
                 sha256=res.sha256,
-                findings=ev.findings,
+                findings=findings,
                 result=res,
                 report=report,
                 error=res.error,
