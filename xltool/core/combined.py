@@ -13,7 +13,7 @@ import pandas as pd
 
 from xltool import __version__
 from xltool.core.model import AgencyReport, CellValue, FileStatus, Finding, ReportMeta, Severity
-from xltool.spec import Format
+from xltool.spec import Format, FormatId
 
 DISTRICT_NAME = "全区合计"  # the agency name of the district totals in findings
 
@@ -29,7 +29,10 @@ class Disposition(str, Enum):
     WRONG_YEAR = "年度不符"
     NO_FORMAT = "无法识别格式"
     WRONG_FORMAT = "格式不符"
-    SUMMARY = "汇总表（非单位报表）"
+    SUMMARY = "汇总表（非单位报表）"  # our summary whose agency files are all in this run already
+    CHILD = "已报送·下级汇总表"  # a lower level's summary, counted through its 分单位明细
+    CHILD_INVALID = "下级汇总表·有错误"  # edited, broken or inconsistent: left out with the reason
+    DUPLICATE = "重复计入（已在其他汇总中）"  # an agency already counted directly or in another summary
 
 
 MISSING = "未报送"  # a roster agency without any file
@@ -76,6 +79,9 @@ class FileOutcome:
     reason: str = ""  # Chinese: why excluded / how included
     roster_name: str | None = None  # the roster entry it was matched to
     superseded_by: Path | None = None
+    unit: str = ""  # the summaries it came through (“某市·某区”), "" for a file sent directly
+    via: tuple[str, ...] = ()  # sha256 of those summaries, nearest first
+    child: ChildSummary | None = None  # set on the outcome of a lower level's summary file
 
     @property
     def agency(self) -> str:
@@ -106,6 +112,42 @@ class RosterRow:
     credit_code: str
     status: str
     outcome: FileOutcome | None
+    unit: str = ""  # for a line taken from a lower level's own 报送情况: where it came from
+    included: bool | None = None  # for such a line: 计入汇总 as that level recorded it
+    reason: str = ""
+
+
+@dataclass
+class ChildAgency:
+    """One agency row of a lower level's 分单位明细, as the next level reads it."""
+
+    name: str
+    credit_code: str
+    values: dict[str, CellValue]
+    sha256: str  # the agency file's own sha256 ("" if the summary did not record it)
+    unit: str  # the chain below the child (“某区”), "" when the agency is the child's direct one
+    via: tuple[str, ...]  # summaries below the child it came through, nearest first
+    note: str = ""
+
+
+@dataclass
+class ChildSummary:
+    """A lower level's summary workbook read back: what it claims, and what it holds."""
+
+    path: Path
+    sha256: str
+    name: str  # the 本级政府 it summarises (meta ``district``), or the file name
+    level: str
+    year: int | None
+    format: FormatId | None
+    agencies: list[ChildAgency] = field(default_factory=list)
+    roster: list[RosterRow] = field(default_factory=list)  # its 报送情况, as recorded
+    findings: list[Finding] = field(default_factory=list)  # cross-level checks on this file
+    created: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity == Severity.ERROR for f in self.findings)
 
 
 @dataclass
@@ -132,6 +174,8 @@ class CombineResult:
     notes: list[str] = field(default_factory=list)  # Chinese lines for 说明
     created: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     output: Path | None = None
+    level: str = "district"  # this summary's level (summary_layout.LEVELS)
+    children: list[FileOutcome] = field(default_factory=list)  # outcomes of lower-level summaries
     timings: dict[str, float] = field(default_factory=dict)
 
     @property

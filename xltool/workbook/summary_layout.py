@@ -6,6 +6,9 @@ year's summary through these names, so they are declared once here.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Sequence
+
 from xltool.workbook.layout import TABLE_SHEETS
 
 SUMMARY_KIND = "summary"  # value of the "kind" row in the summary's META_SHEET (layout.META_SHEET)
@@ -33,3 +36,55 @@ NOTE_KEY = "note"  # last column: how the agency's file entered the totals
 SUMMARY_MAX_ROWS = 50_000
 SUMMARY_MAX_COLS = 1_000
 _WORKBOOK_XML_MAX = 1 << 20
+
+# --- multi-level roll-up (逐级汇总) -------------------------------------------------------
+# A summary may itself be combined into the next level's summary (district → city →
+# province …). These places let the next level read it back and prove it unedited.
+LEVELS = ("district", "city", "province", "nation")  # the summary's level, lowest first
+LEVEL_SCOPE = {"district": "全区", "city": "全市", "province": "全省", "nation": "全国"}
+CHILD_SHEET = {"city": "分区县明细", "province": "分市明细", "nation": "分省明细"}
+UNIT_KEY = "unit"  # 分单位明细 column: the chain of summaries an agency came through (“某市·某区”), blank if direct
+SHA_KEY = "sha256"  # 分单位明细 column: the sha256 of the agency's own file
+VIA_KEY = "via"  # 分单位明细 column: sha256 of the summaries it came through, nearest first, “;”-separated
+UNIT_SEP = "·"
+VIA_SEP = ";"
+META_LEVEL = "level"
+META_FINGERPRINT = "fingerprint"
+META_DISTRICT = "district"
+
+
+def child_sheet(level: str) -> str:
+    """The sheet with one row per child summary and per direct agency, for a summary of ``level``."""
+    return CHILD_SHEET.get(level, "分下级明细")
+
+
+def level_above(level: str) -> str:
+    i = LEVELS.index(level) if level in LEVELS else 0
+    return LEVELS[min(i + 1, len(LEVELS) - 1)]
+
+
+def canonical(value: object) -> str:
+    """One cell of 分单位明细 as the fingerprint sees it: numbers by value, text as text."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return "s:" + str(value)
+    if isinstance(value, (int, float)):
+        x = float(value)
+        return repr(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+    text = str(value)
+    return "" if not text.strip() else "s:" + text
+
+
+def fingerprint(head: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
+    """sha256 over a summary's identity (year, format, level, name) and its 分单位明细 rows
+    (name, code, every value, the file's sha256, unit, via), so an edit after writing shows."""
+    h = hashlib.sha256()
+    h.update("\x1e".join(canonical(v) for v in head).encode("utf-8"))
+    n = 0
+    for row in rows:
+        h.update(b"\x1d")
+        h.update("\x1f".join(canonical(v) for v in row).encode("utf-8"))
+        n += 1
+    h.update(f"\x1c{n}".encode())
+    return h.hexdigest()
