@@ -55,6 +55,15 @@ def csrf(b: Background) -> str:
     return b.server.config.app.guard.csrf  # the middleware holds the session's guard
 
 
+def finished(b: Background, location: str) -> tuple[int, str]:
+    """A background job's page once the job has finished (the POST answered 303 → /job/N)."""
+    jid = int(location.rsplit("/", 1)[1])
+    job = b.server.config.app.app.state.jobs.wait(jid)
+    assert not job.running
+    status, _, text = request(b, "GET", location)
+    return status, text
+
+
 def multipart(files: list[tuple[str, bytes]], fields: dict[str, str]) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     out = io.BytesIO()
@@ -118,8 +127,10 @@ def test_csrf_and_origin_on_post(srv: Background) -> None:
         status, _, text = post(srv, "/summary", f"csrf={good}".encode(), form, origin=origin)
         assert status == 403 and "其他网站" in text, origin
     # the token in the header works as well as the form field (nothing received yet: a Chinese 400)
-    status, _, text = post(srv, "/summary", b"", form, extra={"X-CSRF-Token": good})
-    assert status == 400 and "还没有任何单位报送的文件" in text
+    status, h, _ = post(srv, "/summary", b"", form, extra={"X-CSRF-Token": good})
+    assert status == 303 and h["location"].startswith("/job/")
+    status, text = finished(srv, h["location"])  # combining ran in the background and failed in Chinese
+    assert status == 200 and "还没有任何单位报送的文件" in text and 'id="job-error"' in text
 
 
 def test_upload_limits(srv: Background) -> None:
@@ -135,7 +146,9 @@ def test_traversing_name_stored_by_hash(srv: Background, workspace: Path, tmp_pa
     before = {p for p in workspace.parent.rglob("*")}
     data = RETURN.read_bytes()
     body, ctype = multipart([("../../x.xlsx", data), ("..\\..\\y.xlsx", b"not a workbook")], {"csrf": csrf(srv)})
-    status, _, text = post(srv, "/receive", body, ctype)
+    status, h, _ = post(srv, "/receive", body, ctype)
+    assert status == 303
+    status, text = finished(srv, h["location"])
     assert status == 200 and chinese(text)
     assert "x.xlsx" in text and "../" not in text
     after = {p for p in workspace.parent.rglob("*")}
@@ -151,7 +164,8 @@ def test_traversing_name_stored_by_hash(srv: Background, workspace: Path, tmp_pa
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("../../evil.xlsx", data)
     body, ctype = multipart([("包.zip", buf.getvalue())], {"csrf": csrf(srv)})
-    status, _, text = post(srv, "/receive", body, ctype)
+    status, h, _ = post(srv, "/receive", body, ctype)
+    status, text = finished(srv, h["location"])
     assert status == 200 and "未收取" in text
     assert not any(p.name == "evil.xlsx" for p in workspace.parent.parent.rglob("*"))
 

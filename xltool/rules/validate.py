@@ -314,11 +314,18 @@ def _derive_missing_totals(
             continue
         v = report.values[key]
         shown = f"填写的是“{v.raw}”" if st == "marker" and v.raw else "为空"
-        if all(states.get(p) in ("number", "derived") for p in parts):
-            calc = tidy(math.fsum(nums[p] or 0 for p in parts))
+        part_states = [states.get(p) for p in parts]
+        filled = sum(1 for ps in part_states if ps in ("number", "derived"))
+        unfilled = sum(1 for ps in part_states if ps in ("blank", "marker"))
+        # an agency's own table often leaves both a row's 总计 and some of its parts blank; the
+        # total is still derived (blank parts as 0, said in the message), so every relation
+        # that uses it as a part compares real numbers instead of counting the row as 0
+        if filled and filled + unfilled == len(parts):
+            calc = tidy(math.fsum(nums[p] or 0 for p in parts if states.get(p) in ("number", "derived")))
             nums[key] = calc
             states[key] = "derived"
-            tail = f"已按各分项之和 {show(calc)} 统计。请填写总计（等于各分项之和）。"
+            note = f"（其中 {unfilled} 项分项未填，按 0 计）" if unfilled else ""
+            tail = f"已按各分项之和 {show(calc)}{note}统计。请填写总计（等于各分项之和）。"
         else:
             calc = None
             tail = "请填写总计（等于各分项之和）。"

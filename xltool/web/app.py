@@ -1,7 +1,9 @@
 """The Starlette app of ``xltool serve``: pages over the workspace functions of the pipeline.
 
 Every request opens the workspace (sqlite connections stay in one thread) and closes it again.
-Long work (receiving, combining) runs synchronously in this first version: the page waits.
+Long work (receiving, combining, templates) runs in the background (``jobs.py``): the page
+shows its progress by polling ``/jobs/{id}``; every page polls ``/state`` (the last audit row)
+so two tabs see the same state.
 """
 
 from __future__ import annotations
@@ -9,38 +11,46 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from xltool import __version__
-from xltool.pipeline.combine import CombineError
 from xltool.pipeline.workspace import (
     Workspace,
     WorkspaceError,
     accept,
     agency_states,
+    assign,
     combine_workspace,
+    confirm,
+    include,
     open_workspace,
+    pin,
     receive,
+    sent,
+    write_chase_list,
 )
 from xltool.pipeline.workspace.ops import SUMMARIES
-from xltool.pipeline.workspace.status import STATES, skipped, unidentified
+from xltool.pipeline.workspace.status import CHASE_STATES, STATES, skipped, unidentified
 from xltool.pipeline.workspace.summary import summary_name
+from xltool.pipeline.workspace.templates import template_files, write_workspace_templates
+from xltool.web.jobs import Busy, Job, Jobs
 from xltool.web.security import CSRF_FIELD, CSRF_HEADER, Guard, GuardMiddleware, new_token, size_zh
 
 HERE = Path(__file__).resolve().parent
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_UPLOAD_FILES = 500
-ACCEPTED_SUFFIXES = (".xlsx", ".zip")
 KIND_ZH = {"version": "新版本", "duplicate": "重复收到（与已收文件相同）", "feedback_copy": "未修改的校验意见副本（不计为报送）"}
 STATUS_ZH = {"ok": "通过", "invalid": "有错误", "unreadable": "无法读取"}
 STATE_CLASS = {s: f"st{i}" for i, s in enumerate(STATES)}
@@ -75,6 +85,10 @@ def display_name(raw: str | None, n: int) -> str:
     return base[-120:]
 
 
+MESSAGES = {"accepted": "已标记为已核实。", "pinned": "已指定当前版本。", "sent": "已记录：校验意见已发给单位（状态：已退回修改）。",
+            "confirmed": "已确认当前版本。", "included": "已记录：有错误仍计入汇总。", "assigned": "已指定单位。"}
+
+
 def _ws(request: Request) -> Workspace:
     try:
         return open_workspace(request.app.state.root)
@@ -99,6 +113,16 @@ async def _form(request: Request) -> Any:
 # --- pages ------------------------------------------------------------------------------------
 
 
+def state_version(ws: Workspace) -> int:
+    """Changes with every change of state: each one writes an audit row."""
+    return int(ws.conn.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0])
+
+
+def _jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
 def overview(request: Request) -> Response:
     t0 = time.perf_counter()
     ws = _ws(request)
@@ -109,67 +133,106 @@ def overview(request: Request) -> Response:
             counts[st.state] = counts.get(st.state, 0) + 1
         unknown = unidentified(ws)
         year = ws.year
+        version = state_version(ws)
     finally:
         ws.close()
     return _page("overview.html", request, states=states, counts=counts, state_class=STATE_CLASS,
-                 unidentified=unknown, year=year, ms=round((time.perf_counter() - t0) * 1000))
+                 unidentified=unknown, year=year, state_version=version, autoreload=True,
+                 message=MESSAGES.get(request.query_params.get("msg", "")),
+                 ms=round((time.perf_counter() - t0) * 1000))
+
+
+def state_json(request: Request) -> Response:
+    """What the pages poll: the state version and the running job, if any."""
+    ws = _ws(request)
+    try:
+        version = state_version(ws)
+    finally:
+        ws.close()
+    job = _jobs(request).running()
+    return JSONResponse({"version": version, "job": job.to_json() if job else None},
+                        headers={"cache-control": "no-store"})
+
+
+def job_json(request: Request) -> Response:
+    job = _jobs(request).get(int(request.path_params["jid"]))
+    if job is None:
+        return JSONResponse({"error": "没有这项工作（工作台重启后，以前的进度不再保留）。"}, status_code=404)
+    return JSONResponse(job.to_json(), headers={"cache-control": "no-store"})
+
+
+def job_page(request: Request) -> Response:
+    job = _jobs(request).get(int(request.path_params["jid"]))
+    if job is None:
+        raise HTTPException(404, "没有这项工作（工作台重启后，以前的进度不再保留）。请到总览查看各单位的状态。")
+    return _page("job.html", request, job=job, info=job.to_json(), result=job.result or {},
+                 nav={"receive": "receive", "combine": "summary", "template": "templates"}.get(job.kind))
+
+
+def _start(request: Request, kind: str, title: str, work: Any, cleanup: Any = None) -> Response:
+    try:
+        job = _jobs(request).start(kind, title, work, cleanup)
+    except Busy as b:
+        if cleanup is not None:
+            cleanup()
+        raise HTTPException(409, f"正在进行另一项工作（{b.job.title}），请等它完成后再试。"
+                                 f"进度见 /job/{b.job.id}。") from None
+    return RedirectResponse(f"/job/{job.id}", status_code=303)
 
 
 def receive_page(request: Request) -> Response:
     ws = _ws(request)
     try:
         skip = skipped(ws)[-50:]
+        version = state_version(ws)
     finally:
         ws.close()
-    return _page("receive.html", request, result=None, skipped_before=skip,
+    return _page("receive.html", request, skipped_before=skip, state_version=version,
                  max_files=request.app.state.max_files, max_size=size_zh(request.app.state.guard.max_body_bytes))
 
 
 async def receive_post(request: Request) -> Response:
     form = await _form(request)
     uploads = [u for u in form.getlist("files") if isinstance(u, UploadFile)]
+    uploads = [u for u in uploads if u.filename]  # an empty file input sends one nameless part
     if not uploads:
-        raise HTTPException(400, "没有选择文件。请选择或拖入 .xlsx 或 .zip 文件后再点“收取”。")
-    refused: list[tuple[str, str]] = []
+        raise HTTPException(400, "没有选择文件。请选择或拖入 .xlsx 或 .zip 文件（或一个文件夹）后再点“收取”。")
     tmp = Path(tempfile.mkdtemp(prefix="xltool-upload-"))
+    paths: list[Path] = []
     try:
-        paths: list[Path] = []
         for n, up in enumerate(uploads, 1):
             name = display_name(up.filename, n)
-            if not name.lower().endswith(ACCEPTED_SUFFIXES):
-                refused.append((name, "只能收取 .xlsx 工作簿或 .zip 压缩包"))
-                continue
             # each file in its own numbered folder: the name is a label, the folder is ours
             target = tmp / str(n) / name
             target.parent.mkdir()
             if target.resolve().parent != (tmp / str(n)).resolve():
-                refused.append((name, "文件名无法使用"))
                 continue
             with target.open("wb") as out:
                 shutil.copyfileobj(up.file, out)
             paths.append(target)
-        ws = _ws(request)
-        try:
-            res = receive(ws, paths) if paths else None
-        finally:
-            ws.close()
-    finally:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
         for up in uploads:
             await up.close()
-    rows: list[dict[str, str]] = []
-    if res is not None:
-        for r in res.received:
-            rows.append({"file": r.file, "what": KIND_ZH.get(r.kind, r.kind),
-                         "agency": r.agency or "未识别（请用 xltool assign 指定单位）",
-                         "status": STATUS_ZH.get(r.status, r.status), "how": r.identified_by or ""})
+    return _start(request, "receive", f"收取 {len(paths)} 个文件", receive_work(paths, tmp),
+                  lambda: shutil.rmtree(tmp, ignore_errors=True))
+
+
+def receive_work(paths: list[Path], tmp: Path) -> Any:
+    """The job of one upload: ``receive`` (the same guard as the CLI) over the saved files."""
+    def work(ws: Workspace, job: Job) -> dict[str, Any]:
+        res = receive(ws, paths, progress=job.progress)
+        rows = [{"file": r.file, "what": KIND_ZH.get(r.kind, r.kind),
+                 "agency": r.agency or "未识别（请在总览页“未识别的文件”中指定单位）",
+                 "status": STATUS_ZH.get(r.status, r.status), "how": r.identified_by or ""} for r in res.received]
         prefix = str(tmp)
-        refused += [(p.replace(prefix, "").lstrip("/\\").split("/", 1)[-1].split("\\", 1)[-1], why)
-                    for p, why in res.skipped]
-    return _page("receive.html", request, result=rows, refused=refused, skipped_before=[],
-                 feedback=[p.name for p in res.feedback_written] if res else [],
-                 feedback_errors=res.feedback_errors if res else [],
-                 max_files=request.app.state.max_files, max_size=size_zh(request.app.state.guard.max_body_bytes))
+        refused = [(p.replace(prefix, "").lstrip("/\\").split("/", 1)[-1].split("\\", 1)[-1], why)
+                   for p, why in res.skipped]
+        return {"rows": rows, "refused": refused, "feedback": [p.name for p in res.feedback_written],
+                "feedback_errors": res.feedback_errors}
+    return work
 
 
 def _agency_state(ws: Workspace, aid: int) -> Any:
@@ -179,13 +242,14 @@ def _agency_state(ws: Workspace, aid: int) -> Any:
     return st
 
 
-def agency_page(request: Request) -> Response:
+def agency_page(request: Request, error: str | None = None) -> Response:
     aid = int(request.path_params["aid"])
     ws = _ws(request)
     try:
         st = _agency_state(ws, aid)
         fb = ws.conn.execute("SELECT path, written_at FROM feedback WHERE agency_id = ?", (aid,)).fetchone()
         has_feedback = fb is not None and (ws.root / fb["path"]).is_file()
+        version = state_version(ws)
     finally:
         ws.close()
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -195,30 +259,71 @@ def agency_page(request: Request) -> Response:
             f.get("table") or f.get("sheet") or "")
         f["severity_zh"] = SEVERITY_ZH.get(f.get("severity", ""), f.get("severity", ""))
         groups.setdefault(f.get("table") or f.get("sheet") or "其他", []).append(f)
-    return _page("agency.html", request, st=st, groups=groups, has_feedback=has_feedback,
-                 state_class=STATE_CLASS, status_zh=STATUS_ZH, message=request.query_params.get("msg"))
+    return _page("agency.html", request, status=400 if error else 200, st=st, groups=groups,
+                 has_feedback=has_feedback, state_class=STATE_CLASS, status_zh=STATUS_ZH, state_version=version,
+                 message=MESSAGES.get(request.query_params.get("msg", "")), error=error)
 
 
-async def accept_post(request: Request) -> Response:
+async def decision_post(request: Request) -> Response:
+    """One of the clerk's decisions on an agency: accept, pin, sent, confirm, include."""
     aid = int(request.path_params["aid"])
+    what = str(request.path_params["what"])
     form = await _form(request)
     ws = _ws(request)
     try:
-        name = ws.agency_name(aid) if ws.conn.execute("SELECT 1 FROM agencies WHERE id = ?", (aid,)).fetchone() else None
-        if name is None:
+        if ws.conn.execute("SELECT 1 FROM agencies WHERE id = ?", (aid,)).fetchone() is None:
             raise HTTPException(404, "名单中没有这个单位。")
+        name = ws.agency_name(aid)
+        field = {k: str(form.get(k) or "") for k in ("code", "cell", "reason", "sha")}
         try:
-            accept(ws, name, str(form.get("code") or ""), str(form.get("cell") or ""), str(form.get("reason") or ""))
+            if what == "accept":
+                accept(ws, name, field["code"], field["cell"], field["reason"])
+            elif what == "pin":
+                if len(field["sha"]) < 8:
+                    raise WorkspaceError("请选择要指定为当前版本的文件。")
+                pin(ws, name, field["sha"])
+            elif what == "sent":
+                sent(ws, name)
+            elif what == "confirm":
+                confirm(ws, name)
+            elif what == "include":
+                if not field["reason"].strip():
+                    raise WorkspaceError("请写明为什么有错误仍计入汇总（理由会写入汇总表的说明和日志）。")
+                include(ws, name, field["reason"])
+            else:
+                raise HTTPException(404)
+        except WorkspaceError as e:
+            error: str | None = str(e)
+        else:
+            error = None
+    finally:
+        ws.close()
+    if error is not None:
+        return agency_page(request, error)
+    done = {"accept": "accepted", "pin": "pinned", "sent": "sent", "confirm": "confirmed", "include": "included"}
+    return RedirectResponse(f"/agency/{aid}?msg={done[what]}", status_code=303)
+
+
+async def assign_post(request: Request) -> Response:
+    form = await _form(request)
+    sha, agency = str(form.get("sha") or "").strip().lower(), str(form.get("agency") or "").strip()
+    if len(sha) != 64 or not agency:
+        raise HTTPException(400, "请选择文件，并填写名单中的单位名称后再点“指定”。")
+    ws = _ws(request)
+    try:
+        try:
+            assign(ws, sha, agency)
+            aid = ws.agency_id(agency)
         except WorkspaceError as e:
             raise HTTPException(400, str(e)) from None
     finally:
         ws.close()
-    return RedirectResponse(f"/agency/{aid}?msg=已标记为已核实", status_code=303)
+    return RedirectResponse(f"/agency/{aid}?msg=assigned", status_code=303)
 
 
-def _download(path: Path, name: str) -> FileResponse:
+def _download(path: Path, name: str, background: BackgroundTask | None = None) -> FileResponse:
     return FileResponse(path, filename=name, media_type="application/octet-stream",
-                        headers={"cache-control": "no-store"})
+                        headers={"cache-control": "no-store"}, background=background)
 
 
 def original_download(request: Request) -> Response:
@@ -251,25 +356,22 @@ def summary_page(request: Request) -> Response:
     ws = _ws(request)
     try:
         target = ws.root / SUMMARIES / summary_name(ws)
+        version = state_version(ws)
     finally:
         ws.close()
-    return _page("summary.html", request, exists=target.is_file(), name=target.name, result=None)
+    return _page("summary.html", request, exists=target.is_file(), name=target.name, state_version=version)
+
+
+def combine_work(ws: Workspace, job: Job) -> dict[str, Any]:
+    job.progress(0, 0, "combine")
+    res = combine_workspace(ws)
+    assert res.output is not None
+    return {"name": res.output.name, "agencies": len(res.rows)}
 
 
 async def summary_post(request: Request) -> Response:
     await _form(request)
-    ws = _ws(request)
-    t0 = time.perf_counter()
-    try:
-        try:
-            res = combine_workspace(ws)
-        except CombineError as e:
-            raise HTTPException(400, str(e)) from None
-    finally:
-        ws.close()
-    assert res.output is not None
-    return _page("summary.html", request, exists=True, name=res.output.name, result=res,
-                 seconds=round(time.perf_counter() - t0, 1))
+    return _start(request, "combine", "生成汇总表", combine_work)
 
 
 def summary_download(request: Request) -> Response:
@@ -283,18 +385,98 @@ def summary_download(request: Request) -> Response:
     return _download(target, target.name)
 
 
+def templates_page(request: Request) -> Response:
+    ws = _ws(request)
+    try:
+        files = template_files(ws)
+        n_roster = len(ws.roster())
+        version = state_version(ws)
+    finally:
+        ws.close()
+    return _page("templates.html", request, files=[(i, p.name, p.stat().st_size) for i, p in enumerate(files)],
+                 n_roster=n_roster, state_version=version, size_zh=size_zh)
+
+
+def template_work(overwrite: bool) -> Any:
+    def work(ws: Workspace, job: Job) -> dict[str, Any]:
+        job.progress(0, 0, "template")
+        paths = write_workspace_templates(ws, overwrite=overwrite)
+        return {"templates": len(paths)}
+    return work
+
+
+async def templates_post(request: Request) -> Response:
+    form = await _form(request)
+    overwrite = str(form.get("overwrite") or "") == "1"
+    return _start(request, "template", "生成模板", template_work(overwrite))
+
+
+def template_download(request: Request) -> Response:
+    i = int(request.path_params["i"])
+    ws = _ws(request)
+    try:
+        files = template_files(ws)
+    finally:
+        ws.close()
+    if not 0 <= i < len(files):
+        raise HTTPException(404, "没有这个模板。请在“模板”页重新选择。")
+    return _download(files[i], files[i].name)
+
+
+def templates_zip(request: Request) -> Response:
+    ws = _ws(request)
+    try:
+        files = template_files(ws)
+        year = ws.year
+    finally:
+        ws.close()
+    if not files:
+        raise HTTPException(404, "还没有生成模板，请先在“模板”页点“生成模板”。")
+    fd, name = tempfile.mkstemp(prefix="xltool-templates-", suffix=".zip")
+    tmp = Path(name)
+    with open(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in files:  # names in UTF-8 (the flag is set): Windows' own unzip reads them right
+            z.write(p, p.name)
+    return _download(tmp, f"{year}年_政府信息公开年报模板.zip", BackgroundTask(tmp.unlink, missing_ok=True))
+
+
+def chase_page(request: Request) -> Response:
+    ws = _ws(request)
+    try:
+        rows = [s for s in agency_states(ws) if s.state in CHASE_STATES]
+        year = ws.year
+        version = state_version(ws)
+    finally:
+        ws.close()
+    return _page("chase.html", request, rows=rows, year=year, state_class=STATE_CLASS, state_version=version)
+
+
+def chase_download(request: Request) -> Response:
+    ws = _ws(request)
+    d = Path(tempfile.mkdtemp(prefix="xltool-chase-"))
+    try:
+        target = write_chase_list(ws, d / f"{ws.year}年_催报名单.xlsx")
+    except BaseException:
+        shutil.rmtree(d, ignore_errors=True)
+        raise
+    finally:
+        ws.close()
+    return _download(target, target.name, BackgroundTask(shutil.rmtree, d, ignore_errors=True))
+
+
 def log_page(request: Request) -> Response:
     ws = _ws(request)
     try:
         rows = ws.conn.execute("SELECT at, user, what, sha256 FROM audit ORDER BY id DESC LIMIT 1000").fetchall()
+        version = state_version(ws)
     finally:
         ws.close()
-    return _page("log.html", request, rows=rows)
+    return _page("log.html", request, rows=rows, state_version=version)
 
 
 # --- errors -----------------------------------------------------------------------------------
 
-TITLES = {400: "无法完成", 403: "已拒绝", 404: "找不到页面", 405: "不支持的操作", 413: "文件太大"}
+TITLES = {400: "无法完成", 403: "已拒绝", 404: "找不到页面", 405: "不支持的操作", 409: "请稍候", 413: "文件太大"}
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -321,13 +503,23 @@ def create_app(root: str | Path, *, token: str | None = None, port: int = 0,
         Route("/", overview),
         Route("/receive", receive_page),
         Route("/receive", receive_post, methods=["POST"]),
+        Route("/state", state_json),
+        Route("/jobs/{jid:int}", job_json),
+        Route("/job/{jid:int}", job_page),
+        Route("/assign", assign_post, methods=["POST"]),
         Route("/agency/{aid:int}", agency_page),
-        Route("/agency/{aid:int}/accept", accept_post, methods=["POST"]),
+        Route("/agency/{aid:int}/{what:str}", decision_post, methods=["POST"]),
         Route("/agency/{aid:int}/feedback", feedback_download),
         Route("/original/{sha}", original_download),
         Route("/summary", summary_page),
         Route("/summary", summary_post, methods=["POST"]),
         Route("/summary/download", summary_download),
+        Route("/templates", templates_page),
+        Route("/templates", templates_post, methods=["POST"]),
+        Route("/templates/zip", templates_zip),
+        Route("/templates/file/{i:int}", template_download),
+        Route("/chase", chase_page),
+        Route("/chase/download", chase_download),
         Route("/log", log_page),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], exception_handlers={HTTPException: http_error, 404: http_error, 405: http_error, Exception: server_error})
@@ -335,5 +527,6 @@ def create_app(root: str | Path, *, token: str | None = None, port: int = 0,
     app.state.guard = guard
     app.state.root = Path(root)
     app.state.max_files = max_files
+    app.state.jobs = Jobs(Path(root))
     return GuardMiddleware(app, guard, error_page)
 

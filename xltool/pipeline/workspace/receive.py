@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -299,8 +299,10 @@ def _previous(ws: Workspace) -> PreviousData | None:
     return _previous_cache[key]
 
 
-def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None) -> None:
-    """Check every stored file not yet in the cache (one transaction per file)."""
+def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+    """Check every stored file not yet in the cache (one transaction per file);
+    ``progress(done, total)`` as files are checked."""
     todo = [s for s in dict.fromkeys(shas) if cached_check(ws, s) is None]
     if not todo:
         return
@@ -316,7 +318,7 @@ def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None)
                 ws.conn.executemany(f"INSERT OR REPLACE INTO checks VALUES ({', '.join('?' * 17)})", batch)
             batch.clear()
 
-    for sha, res in zip(todo, read_many(paths, workers=workers, expect_year=year,
+    for sha, res in zip(todo, read_many(paths, workers=workers, expect_year=year, progress=progress,
                                         expect_format=format_for_year(year).id), strict=True):
         judged, findings, report = judge_result(res, prev)
         status = judged.value
@@ -404,8 +406,10 @@ def _record(ws: Workspace, item: Item, log: list[tuple[str, str, str, str | None
 
 
 def receive(ws: Workspace, paths: Sequence[str | Path], *, workers: int | None = None,
-            limits: GuardLimits = DEFAULT_LIMITS, feedback: bool = True) -> ReceiveResult:
-    """Receive files, folders and zips; see the module doc. Never raises for a bad file."""
+            limits: GuardLimits = DEFAULT_LIMITS, feedback: bool = True,
+            progress: Callable[[int, int, str], None] | None = None) -> ReceiveResult:
+    """Receive files, folders and zips; see the module doc. Never raises for a bad file.
+    ``progress(done, total, stage)`` (stage: store / check / record / feedback) for a UI."""
     inbox = ws.root / INBOX
     clean_temporaries(inbox)
     items, skipped = expand(paths, limits)
@@ -419,10 +423,20 @@ def receive(ws: Workspace, paths: Sequence[str | Path], *, workers: int | None =
             ws.conn.executemany("INSERT OR IGNORE INTO blobs VALUES (?, ?, ?, ?)",
                                 [(it.sha256, len(it.data), f"{INBOX}/{it.stored.name}", at)
                                  for it in items if it.stored is not None])
-    check_stored(ws, [it.sha256 for it in items], workers)  # 2. checked once (cached)
+    n = len(items)
+    checked: Callable[[int, int], None] | None = None
+    if progress is not None:
+        tell = progress
+        progress(0, n, "check")
+
+        def checked(i: int, t: int) -> None:
+            tell(i, t, "check")
+    check_stored(ws, [it.sha256 for it in items], workers, checked)  # 2. checked once (cached)
     log: list[tuple[str, str, str, str | None]] = []
-    for it in items:  # 3. one transaction per file
+    for i, it in enumerate(items, 1):  # 3. one transaction per file
         out.received.append(_record(ws, it, log))
+        if progress is not None and (i % 20 == 0 or i == n):
+            progress(i, n, "record")
         it.data = b""
     if skipped:
         at = now_iso()
@@ -433,6 +447,8 @@ def receive(ws: Workspace, paths: Sequence[str | Path], *, workers: int | None =
                 log.append((*audit(ws.conn, what, None, at), what, None))
     append_log(ws.root, log)
     if feedback:
+        if progress is not None:
+            progress(n, n, "feedback")
         out.feedback_written, out.feedback_errors = refresh_feedback(ws)
     return out
 
