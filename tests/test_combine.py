@@ -313,7 +313,8 @@ def test_include_invalid_marked_in_detail_and_notes(tmp_path: Path) -> None:
     row = SL.DETAIL_FIRST_DATA_ROW + 2  # 1-based row of 乙局
     assert ws.cell(row, 1).value == "乙局"
     assert ws.cell(row, 1).fill.fgColor.rgb.endswith("FCE4D6")
-    assert "include-invalid" in ws.cell(row, ws.max_column).value
+    keys = [c.value for c in ws[SL.DETAIL_KEY_ROW + 1]]
+    assert "include-invalid" in ws.cell(row, keys.index(SL.NOTE_KEY) + 1).value
     notes = " ".join(str(c) for r in wb[SL.NOTES_SHEET].iter_rows(values_only=True) for c in r if c)
     assert "--include-invalid" in notes
     status = list(wb[SL.STATUS_SHEET].iter_rows(min_row=2, values_only=True))

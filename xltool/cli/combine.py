@@ -16,7 +16,7 @@ from xltool.read import find_workbooks
 from xltool.read.summary import is_summary_file
 from xltool.spec import SpecError, check_not_future
 from xltool.workbook.fileio import atomic_path
-from xltool.workbook.summary_layout import FINDINGS_SHEET, STATUS_SHEET
+from xltool.workbook.summary_layout import FINDINGS_SHEET, LEVEL_SCOPE, STATUS_SHEET
 
 SHOW_MAX = 20  # excluded files / missing agencies listed on the terminal
 
@@ -29,12 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
             "读取并校验各单位报送的报表（与 xltool check 相同的读取和校验规则），"
             "把通过校验的报表逐项相加，生成全区汇总工作簿：汇总表二/表三/表四、分单位明细、"
             "报送情况、问题清单、图表和说明。有错误的文件默认不计入汇总，并在报送情况中列出原因。"
+            "逐级汇总：输入中可以有本工具生成的下级（区县、市）汇总表，按其元数据自动识别，"
+            "核对其汇总数与分单位明细一致、生成后未被修改，再按其中的各单位计入；"
+            "另生成分区县明细（每个下级汇总表和每个直报单位一行）。"
         ),
         epilog=examples(
             "xltool combine 回收 --out 2025年全区汇总.xlsx --year 2025",
             "xltool combine 回收 --out 2025年全区汇总.xlsx --year 2025 --roster 单位名单.xlsx "
             "--previous 2024年全区汇总.xlsx --district 威海市环翠区人民政府",
             "xltool combine --workspace 2025年报",
+            "xltool combine 甲区汇总.xlsx 乙区汇总.xlsx 市直单位 --out 2025年全市汇总.xlsx --year 2025 --level city",
             before="退出码：0 已生成汇总表，所有文件均计入且通过校验；1 已生成汇总表，但有文件未计入、"
             "有错误仍计入或名单中有单位未报送；2 参数错误或没有可汇总的文件。",
         ),
@@ -55,6 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--include-invalid", action="store_true", help="有错误的文件也计入汇总（在明细中标出）")
     p.add_argument("--json", metavar="文件", help="另存一份 JSON 结果（每个文件的校验记录和汇总情况）；“-” 表示输出到屏幕")
+    p.add_argument("--level", choices=["city", "province", "nation"], default=None,
+                   help="汇总表的层级（city 市级、province 省级、nation 全国），只用于标题和元数据；"
+                        "输入中本工具生成的下级汇总表按其元数据自动识别，无需指定")
     p.add_argument("--district", metavar="本级政府名称",
                    help="本级政府名称（如“威海市环翠区人民政府”），记入汇总表，生成发布稿（xltool render）时作标题")
     p.add_argument("--force", action="store_true", help="输出文件已存在时覆盖")
@@ -97,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=True,
             district=args.district,
+            level=args.level,
         )
     except CombineError as e:
         raise UsageError(str(e)) from None
@@ -146,15 +154,21 @@ def report(result: CombineResult, out: TextIO) -> None:
             w(f"    - {o.sub.path.name}{who}：{o.disposition.value}。{o.reason}\n")
         if len(result.excluded) > SHOW_MAX:
             w(f"    ……其余 {len(result.excluded) - SHOW_MAX} 个见汇总表“{STATUS_SHEET}”工作表。\n")
+    for o in result.children:
+        child = o.sub.child
+        if child is not None:
+            w(f"  下级汇总表：{o.sub.path.name}（{child.name}），计入 {sum(1 for r in result.rows if r.via[:1] == (child.sha256,))} 个单位"
+              + (f"；{o.sub.n_errors} 处问题，见“{FINDINGS_SHEET}”" if o.sub.n_errors else "") + "。\n")
     if result.missing:
         shown = "、".join(result.missing[:SHOW_MAX])
         more = f" 等 {len(result.missing)} 个" if len(result.missing) > SHOW_MAX else ""
         w(f"  名单中未报送的单位：{shown}{more}。\n")
     errs = sum(1 for f in result.district_findings if f.severity.value == "error")
     warns = len(result.district_findings) - errs
+    scope = LEVEL_SCOPE.get(result.level, "全区")
     if errs or warns:
-        w(f"  全区合计重新校验：{errs} 处错误、{warns} 处警告，见“{FINDINGS_SHEET}”工作表（文件列为“全区合计”）。\n")
+        w(f"  {scope}合计重新校验：{errs} 处错误、{warns} 处警告，见“{FINDINGS_SHEET}”工作表（文件列为“全区合计”）。\n")
     else:
-        w("  全区合计重新校验：通过。\n")
+        w(f"  {scope}合计重新校验：通过。\n")
     for n in result.notes:
         w(f"  注意：{n}\n")

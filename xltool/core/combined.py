@@ -52,6 +52,7 @@ class Submission:
     is_template: bool = False
     error: str | None = None  # why the file could not be read (Chinese), when unreadable
     record: dict[str, Any] | None = None  # check's JSON record of the file, if it has one
+    child: ChildSummary | None = None  # set when the file is a lower level's summary
 
     def __post_init__(self) -> None:
         self.status = FileStatus(self.status)
@@ -80,7 +81,7 @@ class FileOutcome:
     roster_name: str | None = None  # the roster entry it was matched to
     superseded_by: Path | None = None
     unit: str = ""  # the summaries it came through (“某市·某区”), "" for a file sent directly
-    via: tuple[str, ...] = ()  # sha256 of those summaries, nearest first
+    via: tuple[str, ...] = ()  # sha256 of those summaries, from this level down
     child: ChildSummary | None = None  # set on the outcome of a lower level's summary file
 
     @property
@@ -126,7 +127,7 @@ class ChildAgency:
     values: dict[str, CellValue]
     sha256: str  # the agency file's own sha256 ("" if the summary did not record it)
     unit: str  # the chain below the child (“某区”), "" when the agency is the child's direct one
-    via: tuple[str, ...]  # summaries below the child it came through, nearest first
+    via: tuple[str, ...]  # sha256 of the summaries below the child it came through, top down
     note: str = ""
 
 
@@ -185,7 +186,8 @@ class CombineResult:
     @property
     def exit_code(self) -> int:
         """0: every file counted and passed, nobody missing; 1: written, but something to look at."""
-        bad = self.excluded or self.missing or any(o.disposition is Disposition.INVALID for o in self.rows)
+        bad = (self.excluded or self.missing or any(o.disposition is Disposition.INVALID for o in self.rows)
+               or any(o.sub.n_errors for o in self.children))  # e.g. an agency counted in two summaries
         return 1 if bad else 0
 
     def district_report(self) -> AgencyReport:
@@ -196,6 +198,7 @@ class CombineResult:
         files = []
         for o in self.outcomes:
             rec = dict(o.sub.record) if o.sub.record else _file_record(o.sub)
+            rec["kind"] = "summary" if o.sub.child is not None else "agency"
             rec["combine"] = {
                 "status": o.disposition.value,
                 "included": o.included,

@@ -63,6 +63,11 @@ _DECLARED: tuple[Code, ...] = (
     Code("DUPLICATE_AGENCY", WARNING, "同一单位报送了多个文件", ROSTER),
     Code("UNFILLED", ERROR, "报表一项也没有填写（全部空白或“/”），视为未填写，不能作为报送"),
     Code("COMBINE_UNFILLED", WARNING, "全区合计中有单位此项未填写（空白或“/”），按 0 计入，请核实", COMBINE),
+    # a lower level's summary combined into this one (逐级汇总)
+    Code("SUMMARY_META_BROKEN", ERROR, "下级汇总表的元数据工作表缺失或被改动，无法确认它是本工具生成的", COMBINE),
+    Code("SUMMARY_EDITED", ERROR, "下级汇总表生成后被修改过（分单位明细与生成时的指纹不符）", COMBINE),
+    Code("SUMMARY_TOTAL_MISMATCH", ERROR, "下级汇总表的汇总表数字与其分单位明细各单位之和不符", COMBINE),
+    Code("ROLLUP_DUPLICATE", ERROR, "同一单位在两个下级汇总表中、或既直接报送又在下级汇总表中，只计入一次", COMBINE),
     # the file cannot be read at all (status "unreadable"); the guard's reasons
     Code("FILE_EMPTY", ERROR, "文件为空（0 字节）", READ),
     Code("FILE_TRUNCATED", ERROR, "文件不完整或已损坏（传输中断）", READ),

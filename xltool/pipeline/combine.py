@@ -24,6 +24,7 @@ Policy, in the order it is applied:
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -43,17 +44,21 @@ from xltool.core.combined import (
     RosterRow,
     Submission,
 )
-from xltool.core.model import AgencyReport, CellValue, FileStatus, Finding, PreviousData, Severity
+from xltool.core.model import AgencyReport, CellValue, FileStatus, Finding, PreviousData, ReportMeta, Severity
 from xltool.core.names import RosterEntry, norm_code, normalize_name
 from xltool.core.numbers import tidy
 from xltool.errors import XltoolError
 from xltool.pipeline.check import CheckedFile, CheckError, check_paths
 from xltool.pipeline.previous import PreviousError, load_previous
+from xltool.read import GuardError, find_workbooks
+from xltool.read.pool import IsolatedError
 from xltool.read.roster import RosterError, read_roster
-from xltool.read.summary import is_summary_file
+from xltool.read.summary import is_summary_file, read_summary_book
+from xltool.rules.rollup import judge_child
 from xltool.rules.validate import validate_totals
 from xltool.spec import Format, format_for_year
 from xltool.spec.selections import headline_keys
+from xltool.workbook import summary_layout as SL
 from xltool.workbook.layout import TABLE_SHEETS, layout_for
 from xltool.workbook.summary_layout import SUMMARY_TABLE_SHEETS
 from xltool.write.summary import write_summary
@@ -122,6 +127,9 @@ def decide(
     candidates: list[int] = []
     for i, s in enumerate(subs):
         m = s.meta
+        if s.child is not None:
+            outcomes[i] = _child_outcome(s, y, fmt, subs)
+            continue
         if not s.is_template and is_summary_file(s.path):
             outcomes[i] = FileOutcome(
                 s, Disposition.SUMMARY, False,
@@ -225,8 +233,9 @@ def decide(
             if ej is not None:
                 by_entry[ej] = o
         shown: set[int] = set()  # outcomes already on a roster line
+        by_region = {normalize_name(o.sub.child.name): o for o in final if o.sub.child is not None}
         for j, e in enumerate(roster):
-            line = by_entry.get(j) or _excluded_file_of(e, final, shown)
+            line = by_entry.get(j) or by_region.get(normalize_name(e.name)) or _excluded_file_of(e, final, shown)
             if line is None:
                 missing.append(e.name)
                 roster_rows.append(RosterRow(e.name, e.credit_code or "", MISSING, None))
@@ -239,9 +248,16 @@ def decide(
         for o in final:
             if o.disposition is not Disposition.OK and o.disposition is not Disposition.INVALID and id(o) not in shown:
                 roster_rows.append(RosterRow(o.agency, o.credit_code, o.disposition.value, o))
+                shown.add(id(o))
+            if o.disposition is Disposition.CHILD and o.sub.child is not None:
+                roster_rows.extend(o.sub.child.roster)  # the lower level's own accounting
     else:
-        rows = [o for o in final if o.included]
-        roster_rows = [RosterRow(o.agency, o.credit_code, o.disposition.value, o) for o in final]
+        rows = [o for o in final if o.included and o.sub.child is None]
+        roster_rows = []
+        for o in final:
+            roster_rows.append(RosterRow(o.agency, o.credit_code, o.disposition.value, o))
+            if o.disposition is Disposition.CHILD and o.sub.child is not None:
+                roster_rows.extend(o.sub.child.roster)
     return fmt, y, year_note, final, rows, roster_rows, missing, notes
 
 
@@ -261,6 +277,8 @@ def consolidate(
     fmt, y, year_note, outcomes, rows, roster_rows, missing, notes = decide(
         subs, year=year, roster=roster, include_invalid=include_invalid, include_sha256=include_sha256
     )
+    children = [o for o in outcomes if o.sub.child is not None]
+    rows = rows + _expand_children(rows, [o for o in children if o.included])
     if not rows:
         raise CombineError(_nothing_message(outcomes, missing))
     keys = list(fmt.cells)
@@ -310,7 +328,91 @@ def consolidate(
         totals=totals, unfilled=unfilled, district_findings=findings, roster_rows=roster_rows,
         missing=missing, previous=prev_rows, has_previous=previous is not None, has_roster=roster is not None,
         include_invalid=include_invalid, previous_paths=prev_paths, notes=notes,
+        children=[o for o in children if o.included],
     )
+
+
+def child_submission(path: Path) -> Submission:
+    """A summary file as a submission: read and judged; unreadable ones say why."""
+    try:
+        book = read_summary_book(path)
+    except GuardError as e:
+        return Submission(path=path, status=FileStatus.UNREADABLE, error=e.message)
+    except IsolatedError as e:
+        return Submission(path=path, status=FileStatus.UNREADABLE, error=str(e))
+    child = judge_child(book)
+    meta = ReportMeta(agency=child.name, year=child.year, format=child.format)
+    status = FileStatus.OK if child.valid else FileStatus.INVALID
+    return Submission(path=path, status=status, report=AgencyReport(meta=meta), findings=list(child.findings),
+                      sha256=child.sha256, child=child)
+
+
+def _level(result: CombineResult, level: str | None) -> str:
+    if level:
+        return level
+    if not result.children:
+        return "district"
+    lowest = max(SL.LEVELS.index(o.sub.child.level) for o in result.children if o.sub.child is not None)
+    return SL.level_above(SL.LEVELS[lowest])
+
+
+def _child_outcome(s: Submission, y: int, fmt: Format, subs: Sequence[Submission]) -> FileOutcome:
+    """A lower level's summary: counted through its 分单位明细 when it is valid and of this run."""
+    child = s.child
+    assert child is not None
+    if child.year is not None and child.year != y:
+        return FileOutcome(s, Disposition.WRONG_YEAR, False,
+                           f"下级汇总表“{child.name}”是 {child.year} 年度的，本次汇总 {y} 年度，不计入。")
+    if child.format is not None and child.format != fmt.id:
+        return FileOutcome(s, Disposition.WRONG_FORMAT, False,
+                           f"下级汇总表“{child.name}”使用 {child.format} 格式，{y} 年度应为 {fmt.id} 格式，不计入。")
+    if not child.valid:
+        why = next(f.message for f in child.findings if f.severity == Severity.ERROR)
+        return FileOutcome(s, Disposition.CHILD_INVALID, False, why, child=child)
+    own = {x.sha256 for x in subs if x.child is None and x.sha256}
+    shas = [a.sha256 for a in child.agencies if a.sha256]
+    if shas and all(h in own for h in shas):
+        return FileOutcome(s, Disposition.SUMMARY, False,
+                           "这是本工具生成的汇总表，其中每个单位的文件本次都已直接读取，不重复计入。"
+                           "请不要把汇总表放在回收文件夹中。")
+    return FileOutcome(s, Disposition.CHILD, True,
+                       f"下级汇总表，计入其 {len(child.agencies)} 个单位（{child.name}）。", child=child)
+
+
+def _expand_children(direct: Sequence[FileOutcome], children: Sequence[FileOutcome]) -> list[FileOutcome]:
+    """Each valid child's agencies as rows (contiguous per child); an agency already counted
+    (same credit code or same file sha256) directly or in an earlier child counts once."""
+    seen: dict[str, str] = {}
+
+    def keys(code: str, sha: str | None) -> list[str]:
+        return [k for k in (f"c:{norm_code(code)}" if norm_code(code) else "", f"s:{sha}" if sha else "") if k]
+
+    for o in direct:
+        for k in keys(o.credit_code, o.sub.sha256):
+            seen.setdefault(k, "直接报送")
+    out: list[FileOutcome] = []
+    for co in children:
+        child = co.sub.child
+        assert child is not None
+        for a in child.agencies:
+            unit = child.name + (SL.UNIT_SEP + a.unit if a.unit else "")
+            ks = keys(a.credit_code, a.sha256)
+            dup = next((seen[k] for k in ks if k in seen), None)
+            if dup is not None:
+                co.sub.findings.append(Finding(
+                    code="ROLLUP_DUPLICATE", severity=Severity.ERROR,
+                    message=(f"单位“{a.name}”（{unit}）已在{dup}中计入，这里不再重复计入。"
+                             "请核实该单位应归属哪一级，并让相应地区重新生成汇总表。"),
+                    file=str(child.path), sheet=SL.DETAIL_SHEET, row=a.name))
+                continue
+            for k in ks:
+                seen[k] = f"“{unit}”"
+            meta = ReportMeta(agency=a.name, credit_code=a.credit_code or None, year=child.year, format=child.format)
+            sub = Submission(path=child.path, status=FileStatus.OK, report=AgencyReport(meta=meta, values=a.values),
+                             sha256=a.sha256 or None)
+            out.append(FileOutcome(sub, Disposition.OK, True, a.note, a.name, unit=unit,
+                                   via=(child.sha256, *a.via)))
+    return out
 
 
 def _nothing_message(outcomes: Sequence[FileOutcome], missing: Sequence[str]) -> str:
@@ -387,8 +489,13 @@ def combine(
     workers: int | None = None,
     progress: bool | Callable[[int, int], None] | None = None,
     district: str | None = None,
+    level: str | None = None,
 ) -> CombineResult:
     """Check the files (``check_paths``), consolidate them and, with ``out``, write the summary.
+
+    Our own summaries among the inputs (recognised by their meta sheet) are lower levels
+    (逐级汇总): each is judged (``rules.rollup``) and, when valid, counted through its agencies.
+    ``level`` names the output's level (city, province …); by default one above the inputs'.
 
     ``roster`` and ``previous`` may be paths or already loaded objects. Raises
     ``CombineError`` (Chinese message) when there is nothing to write or the input is wrong.
@@ -417,16 +524,28 @@ def combine(
             prev = load_previous(prev_list, workers=workers)
         except PreviousError as e:
             raise CombineError(str(e)) from None
-    try:
-        run = check_paths(in_paths, year=year, roster=entries, previous=prev, workers=workers,
-                          progress=progress, on_file=_slim)
-    except CheckError as e:
-        raise CombineError(str(e)) from None
-    subs = [submission_from_check(f) for f in run.files]
-    check_timings = dict(run.timings)
-    skipped = list(run.skipped)
-    not_read = list(run.not_read)
-    del run
+    missing_paths = [str(p) for p in in_paths if not os.path.lexists(p)]
+    if missing_paths:
+        raise CombineError("找不到以下路径：" + "、".join(missing_paths) + "。请检查文件或文件夹名称。")
+    not_read: list[tuple[str, str]] = []
+    files = find_workbooks(in_paths, skipped=not_read)
+    summary_files = [p for p in files if is_summary_file(p)]  # by their meta sheet: no flag needed
+    agency_files = [p for p in files if p not in set(summary_files)]
+    subs: list[Submission] = []
+    check_timings: dict[str, float] = {}
+    skipped: list[str] = []
+    if agency_files or not summary_files:
+        try:
+            run = check_paths(agency_files or in_paths, year=year, roster=entries, previous=prev, workers=workers,
+                              progress=progress, on_file=_slim)
+        except CheckError as e:
+            raise CombineError(str(e)) from None
+        subs = [submission_from_check(f) for f in run.files]
+        check_timings = dict(run.timings)
+        skipped = list(run.skipped)
+        not_read += [x for x in run.not_read if x not in not_read]
+        del run
+    subs += [child_submission(p) for p in summary_files]
     if out_path is not None:
         resolved = {s.path.resolve() for s in subs}
         if out_path.resolve() in resolved:
@@ -435,6 +554,7 @@ def combine(
     result = consolidate(subs, year=year, roster=entries, previous=prev, include_invalid=include_invalid)
     result.roster_path = roster_path
     result.district = district.strip() if district and district.strip() else None
+    result.level = _level(result, level)
     if skipped:
         result.notes.append(f"已跳过 {len(skipped)} 个本工具生成的校验意见副本（未经修改，不是单位报送的文件，不计入汇总）："
                             + "、".join(Path(p).name for p in skipped))

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from xltool.read.guard import GuardLimits
+from xltool.read.guard import GuardLimits, guard
+from xltool.read.pool import run_isolated
+from xltool.read.reader import read_grids
 from xltool.workbook.layout import META_SHEET
 from xltool.workbook.summary_layout import (
     DETAIL_SHEET,
+    STATUS_SHEET,
     SUMMARY_MAX_COLS,
     SUMMARY_MAX_ROWS,
     SUMMARY_TABLE_SHEETS,
@@ -48,3 +54,31 @@ def is_summary_file(path: str | Path) -> bool:
         return False
     names = (DETAIL_SHEET, META_SHEET, *SUMMARY_TABLE_SHEETS.values())
     return all(f'name="{n}"' in text for n in names)
+
+
+@dataclass
+class SummaryBook:
+    """The sheets of one of our summaries, as values (nothing judged yet: rules.rollup does)."""
+
+    path: Path
+    sha256: str
+    meta: dict[str, str]
+    grids: dict[str, Sequence[Sequence[object]]] = field(default_factory=dict)
+
+
+def read_summary_book(path: str | Path) -> SummaryBook:
+    """Guard (summary limits), then read the meta, 分单位明细, 报送情况 and 汇总 sheets in a
+    worker. Raises GuardError or IsolatedError (Chinese) for a file that cannot be read."""
+    p = Path(path)
+    g = guard(p, summary_guard_limits())
+    sha = hashlib.sha256(g.data).hexdigest()
+    names = [META_SHEET, DETAIL_SHEET, STATUS_SHEET, *SUMMARY_TABLE_SHEETS.values()]
+    grids = run_isolated(read_grids, g.data, names)
+    meta: dict[str, str] = {}
+    for row in grids.get(META_SHEET, []):
+        if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
+            v = row[1]
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            meta[row[0].strip()] = "" if v is None else str(v).strip()
+    return SummaryBook(p, sha, meta, grids)

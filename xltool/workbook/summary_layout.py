@@ -88,3 +88,4 @@ def fingerprint(head: Sequence[object], rows: Iterable[Sequence[object]]) -> str
         n += 1
     h.update(f"\x1c{n}".encode())
     return h.hexdigest()
+UNIT_COLUMN = "所属"  # 报送情况 / 分单位明细 header of the unit column

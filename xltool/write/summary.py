@@ -80,6 +80,11 @@ def detail_header(cell: CellDef) -> str:
     return "·".join(parts)
 
 
+def _scope(result: CombineResult) -> str:
+    """全区 / 全市 / 全省: the summary's level in its titles."""
+    return SL.LEVEL_SCOPE.get(result.level, "全区")
+
+
 def _q(sheet: str) -> str:
     """A sheet name as it must appear in a formula."""
     return f"'{sheet}'" if any(not (c.isalnum() or c == "_") for c in sheet) else sheet
@@ -148,7 +153,8 @@ class _Detail:
                 self.yoy.append((k, c, c + 1))
                 c += 2
         self.note_col = c
-        self.last_col = c
+        self.unit_col, self.sha_col, self.via_col = c + 1, c + 2, c + 3
+        self.last_col = self.via_col
         self.first = SL.DETAIL_FIRST_DATA_ROW
         self.last = self.first + len(result.rows) - 1
         self.total_row = self.last + 1
@@ -175,7 +181,7 @@ def _write(result: CombineResult, path: Path, scratch: Path | None = None) -> No
                                          "strings_to_formulas": False, "strings_to_urls": False,
                                          **({"tmpdir": str(scratch)} if scratch is not None else {})})
     wb.set_properties({
-        "title": f"{result.year}年度政府信息公开工作年度报告 全区汇总",
+        "title": f"{result.year}年度政府信息公开工作年度报告 {_scope(result)}汇总",
         "comments": f"xltool {__version__} 生成",
     })
     st = _Styles(wb)
@@ -194,12 +200,14 @@ def _write(result: CombineResult, path: Path, scratch: Path | None = None) -> No
     chart = wb.add_worksheet(SL.CHART_SHEET)
     notes = wb.add_worksheet(SL.NOTES_SHEET)
     meta = wb.add_worksheet(META_SHEET)
-    _detail_sheet(detail, result, det, st)
+    fingerprint = _detail_sheet(detail, result, det, st)
+    if result.children:
+        _child_sheet(wb.add_worksheet(SL.child_sheet(result.level)), result, det, st)
     _status_sheet(status, result, st)
     _findings_sheet(problems, result, st)
     _chart_sheet(wb, chart, result, lay, det, st)
     _notes_sheet(notes, result, st)
-    _meta_sheet(meta, result)
+    _meta_sheet(meta, result, fingerprint)
     wb.get_worksheet_by_name(SL.SUMMARY_TABLE_SHEETS["sec3"]).activate()
     # the streamed sheets' row files are read back and removed while the package is assembled;
     # constant_memory stays False here so close() does not touch the other sheets' (absent) files
@@ -223,10 +231,10 @@ def _table_sheet(wb: xlsxwriter.Workbook, formats: Any, lay: Layout, sec: str, r
     plan.name = SL.SUMMARY_TABLE_SHEETS[sec]
     plan.validations = []
     plan.cond = []
-    plan.header = f"&L全区汇总&R{result.year}年度"
+    plan.header = f"&L{_scope(result)}汇总&R{result.year}年度"
     for lab in sh.labels:
         if lab.kind == "heading":
-            plan.cells[(lab.row, lab.col)].value = f"{result.year}年度 全区汇总 {lab.text}"
+            plan.cells[(lab.row, lab.col)].value = f"{result.year}年度 {_scope(result)}汇总 {lab.text}"
     for v in sh.values:
         blanks = result.unfilled.get(v.key, [])
         props = style_props("formula", bg_color=UNFILLED_FILL) if blanks else style_props("formula")
@@ -278,7 +286,7 @@ def _check_line(errors: int, warnings: int, unfilled: int) -> tuple[str, bool]:
 # --- 分单位明细 -------------------------------------------------------------------------
 
 
-def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Styles) -> None:
+def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Styles) -> str:
     """One row per included agency, one column per spec key; streamed in row order."""
     fmt = result.fmt
     cells = fmt.cells
@@ -296,6 +304,10 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
         titles[cc] = f"同比·本年·{detail_header(cells[k])}"
     for c, w in widths.items():
         ws.set_column(c, c, w)
+    # chain of custody, for the next level and for drill-down; hidden so the sheet prints as
+    # before (报送情况 and 说明 show each file's sha256 to a reader); 所属 shows when there are lower levels
+    ws.set_column(det.unit_col, det.unit_col, 16, None, {"hidden": not result.children})
+    ws.set_column(det.sha_col, det.via_col, 20, None, {"hidden": True})
     ws.freeze_panes(SL.DETAIL_FIRST_DATA_ROW, 1)
     ws.set_row(SL.DETAIL_TITLE_ROW, max(text_height(title, widths[c], DETAIL_TITLE_PT) for c, title in titles.items()))
     _print_wide(ws, det)
@@ -307,6 +319,9 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
     for c, title in sorted(titles.items()):
         ws.write_string(r0, c, title, st.detail_title)
     ws.write_string(r0, det.note_col, "备注", st.title)
+    ws.write_string(r0, det.unit_col, SL.UNIT_COLUMN, st.title)
+    ws.write_string(r0, det.sha_col, "单位文件 SHA-256", st.title)
+    ws.write_string(r0, det.via_col, "经由下级汇总表 SHA-256", st.title)
     ws.write_string(r1, 0, SL.AGENCY_KEY, st.key)
     ws.write_string(r1, 1, SL.CREDIT_CODE_KEY, st.key)
     for k in det.keys:
@@ -315,6 +330,10 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
         ws.write_string(r1, cp, SL.PREV_KEY_PREFIX + k, st.key)
         ws.write_string(r1, cc, SL.CURR_KEY_PREFIX + k, st.key)
     ws.write_string(r1, det.note_col, SL.NOTE_KEY, st.key)
+    ws.write_string(r1, det.unit_col, SL.UNIT_KEY, st.key)
+    ws.write_string(r1, det.sha_col, SL.SHA_KEY, st.key)
+    ws.write_string(r1, det.via_col, SL.VIA_KEY, st.key)
+    fp_rows: list[list[object]] = []
     prev_sum = {k: 0.0 for k, _, _ in det.yoy}
     raw_in_row: dict[int, list[tuple[int, Any, float]]] = {}
     for (ri, rk), text in result.raw_text.items():
@@ -347,6 +366,13 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
             cur = row[det.col[k] - 2]
             ws.write_formula(r, cc, f"={col_letter(det.col[k])}{r + 1}", None, 0 if cur != cur else tidy(cur))
         ws.write_string(r, det.note_col, note, st.invalid_wrap if invalid else st.detail_wrap)
+        sha, via = o.sub.sha256 or "", SL.VIA_SEP.join(o.via)
+        for c, text in ((det.unit_col, o.unit), (det.sha_col, sha), (det.via_col, via)):
+            if text:
+                ws.write_string(r, c, text, st.key if c != det.unit_col else st.detail_wrap)
+        fp_rows.append([o.agency, o.credit_code,
+                        *(result.raw_text.get((i, k)) if x != x else x for k, x in zip(det.keys, row, strict=True)),
+                        sha, o.unit, via])
     t = det.total_row
     ws.write_string(t, 0, SL.TOTAL_ROW_LABEL, st.total)
     ws.write_blank(t, 1, None, st.total)
@@ -358,6 +384,69 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
         ws.write_formula(t, cc, f"=SUM({a1(det.first, cc)}:{a1(det.last, cc)})", st.total, result.totals[k])
     ws.write_string(t, det.note_col, f"{len(result.rows)} 个单位之和；空白与“/”按 0 计", st.total)
     ws.autofilter(SL.DETAIL_TITLE_ROW, 0, det.last, det.last_col)
+    head = [result.year, result.fmt.id, result.level, result.district or ""]
+    return SL.fingerprint(head, fp_rows)
+
+
+def _blocks(result: CombineResult) -> list[tuple[str, str, str, int, int]]:
+    """(name, kind, sha256, first row index, last row index) per child summary and per direct
+    agency, in 分单位明细 order (a child's agencies are contiguous there)."""
+    by_sha = {o.sub.sha256: o for o in result.children}
+    out: list[tuple[str, str, str, int, int]] = []
+    for i, o in enumerate(result.rows):
+        if not o.via:
+            out.append((o.agency, "直报单位", o.sub.sha256 or "", i, i))
+            continue
+        if out and out[-1][1] == "下级汇总表" and out[-1][2] == o.via[0]:
+            name, kind, sha, first, _ = out[-1]
+            out[-1] = (name, kind, sha, first, i)
+            continue
+        child = by_sha.get(o.via[0])
+        out.append((child.agency if child is not None else o.unit, "下级汇总表", o.via[0], i, i))
+    return out
+
+
+def _child_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Styles) -> None:
+    """One row per child summary and per direct agency: each value a SUM over its rows of
+    分单位明细 (drill-down: the city figure → this row → the agencies → their files)."""
+    fmt = result.fmt
+    data = result.table.to_numpy()
+    widths = {0: 5.0, 1: 22.0, 2: 10.0, 3: 7.0, 4: 20.0}
+    first_val = 5
+    for c, w in widths.items():
+        ws.set_column(c, c, w)
+    heads = ["序号", "名称", "类型", "单位数", "SHA-256"]
+    for j, h in enumerate(heads):
+        ws.write_string(0, j, h, st.title)
+    for j, k in enumerate(det.keys):
+        ws.set_column(first_val + j, first_val + j, widths.get(det.col[k], DETAIL_VALUE_WIDTH + 1.0))
+        ws.write_string(0, first_val + j, detail_header(fmt.cells[k]), st.detail_title)
+        ws.write_string(1, first_val + j, k, st.key)
+    ws.write_string(1, 1, SL.AGENCY_KEY, st.key)
+    ws.set_row(1, None, None, {"hidden": True})
+    ws.set_row(0, 90)
+    ws.freeze_panes(2, 2)
+    blocks = _blocks(result)
+    r = 2
+    for n, (name, kind, sha, a, b) in enumerate(blocks, 1):
+        ws.write_number(r, 0, n)
+        ws.write_string(r, 1, name, st.detail_wrap)
+        ws.write_string(r, 2, kind)
+        ws.write_number(r, 3, b - a + 1)
+        if sha:
+            ws.write_string(r, 4, sha, st.hash)
+        for j, k in enumerate(det.keys):
+            c = det.col[k]
+            cached = tidy(float(np.nansum(data[a : b + 1, j])))
+            ref = f"{SL.DETAIL_SHEET}!{a1(det.first + a, c)}:{a1(det.first + b, c)}"
+            ws.write_formula(r, first_val + j, f"=SUM({ref})", None, cached)
+        r += 1
+    ws.write_string(r, 1, SL.TOTAL_ROW_LABEL, st.total)
+    ws.write_number(r, 3, len(result.rows), st.total)
+    for j, k in enumerate(det.keys):
+        c = first_val + j
+        ws.write_formula(r, c, f"=SUM({a1(2, c)}:{a1(r - 1, c)})", st.total, result.totals[k])
+    ws.autofilter(0, 0, r - 1, first_val + len(det.keys) - 1)
 
 
 def _value_width(values: Sequence[Any]) -> float:
@@ -433,12 +522,17 @@ def _status_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
     _fit_row(ws, 0, [(j, h, LIST_PT) for j, h in enumerate(STATUS_COLUMNS)], widths)
     for j, h in enumerate(STATUS_COLUMNS):
         ws.write_string(0, j, h, st.title)
+    if any(rr.unit for rr in result.roster_rows):
+        ws.set_column(len(STATUS_COLUMNS), len(STATUS_COLUMNS), 16)
+        ws.write_string(0, len(STATUS_COLUMNS), SL.UNIT_COLUMN, st.title)
     for i, rr in enumerate(result.roster_rows):
         r = i + 1
         o = rr.outcome
         if o is not None and o.disposition.name in ("SUPERSEDED", "SUMMARY"):
             tone = "grey"
-        elif o is not None and o.included and o.disposition.name == "OK":
+        elif o is None and rr.included is not None:
+            tone = "good" if rr.included and rr.status == "已报送·通过" else "bad"
+        elif o is not None and o.included and o.disposition.name in ("OK", "CHILD"):
             tone = "good"
         else:
             tone = "bad"
@@ -454,6 +548,13 @@ def _status_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
         if rr.credit_code:
             ws.write_string(r, 2, rr.credit_code, st.wrap)
         ws.write_string(r, 3, rr.status, st.status[tone])
+        if rr.unit:
+            ws.write_string(r, len(STATUS_COLUMNS), rr.unit, st.wrap)
+        if o is None and rr.included is not None:  # a lower level's own line, as it recorded it
+            ws.write_string(r, 4, "是" if rr.included else "否", st.wrap)
+            if rr.reason:
+                ws.write_string(r, 5, rr.reason, st.wrap)
+            continue
         if o is None:
             ws.write_string(r, 4, "否", st.wrap)
             ws.write_string(r, 5, "名单中的单位没有报送文件。", st.wrap)
@@ -554,7 +655,7 @@ def _chart_sheet(wb: xlsxwriter.Workbook, ws: Worksheet, result: CombineResult, 
     groups = outcome_groups(fmt)
     sheet3 = SL.SUMMARY_TABLE_SHEETS["sec3"]
     ws.write_string(0, 3, "办理结果", st.title)
-    ws.write_string(0, 4, "全区件数（总计列）", st.title)
+    ws.write_string(0, 4, f"{_scope(result)}件数（总计列）", st.title)
     for n2, (label, keys) in enumerate(groups):
         refs = ",".join(f"{_q(sheet3)}!{lay.address[k][1]}" for k in keys)
         ws.write_string(n2 + 1, 3, label)
@@ -566,7 +667,7 @@ def _chart_sheet(wb: xlsxwriter.Workbook, ws: Worksheet, result: CombineResult, 
         "values": [SL.CHART_SHEET, 1, 4, len(groups), 4],
         "data_labels": {"value": True},
     })
-    col.set_title({"name": "全区政府信息公开申请办理结果"})
+    col.set_title({"name": f"{_scope(result)}政府信息公开申请办理结果"})
     col.set_legend({"none": True})
     col.set_size({"width": 720, "height": 360})
     ws.insert_chart(max(20, 24 * n // 20 + 22), 6, col)
@@ -599,14 +700,14 @@ def _notes_sheet(ws: Worksheet, result: CombineResult, st: _Styles) -> None:
         ("文件数", f"共 {len(result.outcomes)} 个；计入汇总 {len(result.rows)} 个单位；未计入 {len(result.excluded)} 个"),
         ("未报送单位", "、".join(result.missing) if result.missing else ("无" if result.has_roster else "（未提供名单）")),
         ("有错误仍计入", f"{n_inv} 个（--include-invalid）" if result.include_invalid else "否：有错误的文件不计入汇总"),
-        ("全区合计校验", "通过" if not result.district_findings else f"{errs} 处错误、{warns} 处警告，见“{SL.FINDINGS_SHEET}”"),
+        (f"{_scope(result)}合计校验", "通过" if not result.district_findings else f"{errs} 处错误、{warns} 处警告，见“{SL.FINDINGS_SHEET}”"),
         ("格式说明", "本工具不在 2019 与 2021 两种格式之间换算：同一年度的文件若混用两种格式，汇总会被拒绝。"),
         ("颜色说明", "黄色：单位未填写（空白或“/”），不是 0，合计按 0 计入；红色：填了不是数字的内容；"
                  "橙色：有错误但按 --include-invalid 计入的单位。"),
     ]
     items += [("备注", n) for n in result.notes]
     r = 0
-    ws.merge_range(r, 0, r, 4, f"{result.year}年度政府信息公开工作年度报告 全区汇总 说明", st.heading)
+    ws.merge_range(r, 0, r, 4, f"{result.year}年度政府信息公开工作年度报告 {_scope(result)}汇总 说明", st.heading)
     r = 2
     for k, v in items:
         _fit_row(ws, r, [(0, k, LIST_PT), (1, v, LIST_PT)], widths)
@@ -647,7 +748,7 @@ def _file_line(ws: Worksheet, r: int, agency: str, o: Any, st: _Styles, reason: 
         ws.write_string(r, 4, reason, st.text)
 
 
-def meta_items(result: CombineResult) -> Sequence[tuple[str, str | int]]:
+def meta_items(result: CombineResult, fingerprint: str = "") -> Sequence[tuple[str, str | int]]:
     return (
         ("kind", SL.SUMMARY_KIND),
         ("format", result.fmt.id),
@@ -655,12 +756,14 @@ def meta_items(result: CombineResult) -> Sequence[tuple[str, str | int]]:
         ("tool_version", __version__),
         ("created", result.created.isoformat()),
         ("n_agencies", len(result.rows)),
-        ("district", result.district or ""),
+        (SL.META_DISTRICT, result.district or ""),
+        (SL.META_LEVEL, result.level),
+        (SL.META_FINGERPRINT, fingerprint),
     )
 
 
-def _meta_sheet(ws: Worksheet, result: CombineResult) -> None:
-    for r, (k, v) in enumerate(meta_items(result)):
+def _meta_sheet(ws: Worksheet, result: CombineResult, fingerprint: str) -> None:
+    for r, (k, v) in enumerate(meta_items(result, fingerprint)):
         ws.write_string(r, 0, k)
         if isinstance(v, int):
             ws.write_number(r, 1, v)

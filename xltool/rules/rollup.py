@@ -1,0 +1,194 @@
+"""A lower level's summary, judged before it enters the next level (逐级汇总).
+
+A summary read back (``read.summary.SummaryBook``) becomes a ``ChildSummary``: its agencies
+from 分单位明细 (every value, the agency file's sha256, the chain it came through), its own
+roster accounting from 报送情况, and the cross-level findings: a broken meta sheet, a
+分单位明细 that no longer matches the fingerprint written with it, 汇总 figures (or the 合计
+row) that disagree with the sum of its agency rows. A child with an error is left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from xltool.core.combined import ChildAgency, ChildSummary, RosterRow
+from xltool.core.findings import REGISTRY
+from xltool.core.model import CellValue, Finding
+from xltool.core.numbers import show, tidy
+from xltool.read.summary import SummaryBook
+from xltool.spec import FORMATS, Format
+from xltool.workbook import summary_layout as SL
+from xltool.workbook.layout import TABLE_SHEETS, col_letter, layout_for, parse_a1
+
+_TOL = 1e-6
+
+
+def _finding(code: str, child: str, message: str, *, sheet: str | None = None, cell: str | None = None,
+             table: str | None = None, row: str | None = None, column: str | None = None, key: str | None = None,
+             expected: int | float | None = None, actual: int | float | None = None) -> Finding:
+    return Finding(code=code, severity=REGISTRY[code].severity, message=message, file=child, sheet=sheet,
+                   cell=cell, table=table, row=row, column=column, key=key, expected=expected, actual=actual)
+
+
+def _num(v: object) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
+        return float(v)
+    return None
+
+
+def _cell(v: object) -> CellValue:
+    n = _num(v)
+    if n is not None:
+        return CellValue.of(tidy(n))
+    if isinstance(v, str) and v.strip():
+        return CellValue(state="text", raw=v)
+    return CellValue(state="blank")
+
+
+def _at(grid: Sequence[Sequence[object]], r: int, c: int) -> object:
+    return grid[r][c] if r < len(grid) and c < len(grid[r]) else None
+
+
+def judge_child(book: SummaryBook) -> ChildSummary:
+    """Read what the summary holds and check it against itself."""
+    meta = book.meta
+    shown = book.path.name
+    name = (meta.get(SL.META_DISTRICT) or "").strip() or book.path.stem
+    level = meta.get(SL.META_LEVEL) or "district"
+    fmt_id = meta.get("format")
+    try:
+        year: int | None = int(meta.get("year", ""))
+    except ValueError:
+        year = None
+    child = ChildSummary(path=book.path, sha256=book.sha256, name=name, level=level, year=year,
+                         format=fmt_id if fmt_id in FORMATS else None,  # type: ignore[arg-type]
+                         created=meta.get("created", ""))
+    broken = []
+    if meta.get("kind") != SL.SUMMARY_KIND:
+        broken.append("kind")
+    if child.format is None:
+        broken.append("format")
+    if year is None:
+        broken.append("year")
+    if level not in SL.LEVELS:
+        broken.append("level")
+    if not meta.get(SL.META_FINGERPRINT):
+        broken.append("fingerprint")
+    if broken:
+        child.findings.append(_finding(
+            "SUMMARY_META_BROKEN", shown,
+            f"下级汇总表“{shown}”的元数据不完整或被改动（{'、'.join(broken)}），无法确认它由本工具生成、"
+            "未被修改，不计入。请该地区用 xltool combine 重新生成汇总表后再报送。"))
+        return child
+    fmt = FORMATS[fmt_id]  # type: ignore[index]
+    _agencies(book, fmt, child)
+    _roster(book, child)
+    return child
+
+
+def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
+    shown = book.path.name
+    rows = book.grids.get(SL.DETAIL_SHEET, [])
+    if len(rows) <= SL.DETAIL_KEY_ROW:
+        child.findings.append(_finding("SUMMARY_META_BROKEN", shown,
+                                       f"下级汇总表“{shown}”没有“{SL.DETAIL_SHEET}”工作表，不计入。请重新生成汇总表。"))
+        return
+    keys = [str(k).strip() if isinstance(k, str) else "" for k in rows[SL.DETAIL_KEY_ROW]]
+    col = {k: i for i, k in enumerate(keys) if k}
+    value_keys = [k for k in fmt.cells if k in col]
+    if SL.AGENCY_KEY not in col or len(value_keys) != len(fmt.cells):
+        child.findings.append(_finding("SUMMARY_META_BROKEN", shown,
+                                       f"下级汇总表“{shown}”的“{SL.DETAIL_SHEET}”缺少单位列或数据列（被删改过），不计入。"
+                                       "请重新生成汇总表。"))
+        return
+    name_c = col[SL.AGENCY_KEY]
+    total_row: Sequence[object] | None = None
+    total_r = 0
+    fp_rows: list[list[object]] = []
+
+    def get(row: Sequence[object], key: str) -> object:
+        c = col.get(key)
+        return row[c] if c is not None and c < len(row) else None
+
+    for r, row in enumerate(rows[SL.DETAIL_FIRST_DATA_ROW:], SL.DETAIL_FIRST_DATA_ROW):
+        nm = row[name_c] if name_c < len(row) else None
+        if not isinstance(nm, str) or not nm.strip():
+            continue
+        if nm.strip() == SL.TOTAL_ROW_LABEL:
+            total_row, total_r = row, r
+            break
+        code = get(row, SL.CREDIT_CODE_KEY)
+        vals = [get(row, k) for k in value_keys]
+        sha, unit, via = (str(get(row, k) or "").strip() for k in (SL.SHA_KEY, SL.UNIT_KEY, SL.VIA_KEY))
+        fp_rows.append([nm.strip(), str(code or "").strip(), *vals, sha, unit, via])
+        child.agencies.append(ChildAgency(
+            name=nm.strip(), credit_code=str(code or "").strip(),
+            values={k: _cell(v) for k, v in zip(value_keys, vals, strict=True)},
+            sha256=sha, unit=unit, via=tuple(x for x in via.split(SL.VIA_SEP) if x),
+            note=str(get(row, SL.NOTE_KEY) or ""),
+        ))
+    head = [child.year, child.format, child.level, book.meta.get(SL.META_DISTRICT, "")]
+    if SL.fingerprint(head, fp_rows) != book.meta.get(SL.META_FINGERPRINT):
+        child.findings.append(_finding(
+            "SUMMARY_EDITED", shown,
+            f"下级汇总表“{shown}”（{child.name}）生成后“{SL.DETAIL_SHEET}”被修改过（与生成时记录的指纹不符），"
+            "其中的数字无法追溯到各单位报送的文件，不计入。请该地区改正单位文件后用 xltool combine 重新生成汇总表。",
+            sheet=SL.DETAIL_SHEET))
+    sums = {k: math.fsum(n for a in child.agencies if (n := a.values[k].number) is not None) for k in value_keys}
+    lay = layout_for(fmt)
+    bad = 0
+    for k in value_keys:
+        cd = fmt.cells[k]
+        want = tidy(sums[k])
+        if total_row is not None:
+            got = _num(get(total_row, k))
+            if got is None or abs(got - sums[k]) > _TOL:
+                bad += 1
+                if bad <= 20:
+                    addr = f"{col_letter(col[k])}{total_r + 1}"
+                    child.findings.append(_finding(
+                        "SUMMARY_TOTAL_MISMATCH", shown,
+                        f"下级汇总表“{shown}”（{child.name}）{SL.DETAIL_SHEET}!{addr} 的{SL.TOTAL_ROW_LABEL}为 "
+                        f"{show(tidy(got)) if got is not None else '（空）'}，但各单位之和为 {show(want)}"
+                        f"（{cd.row.label}·{cd.column.label}）。汇总表被改动过，不计入；请重新生成。",
+                        sheet=SL.DETAIL_SHEET, cell=addr, row=cd.row.label, column=cd.column.label, key=k,
+                        expected=want, actual=tidy(got) if got is not None else None))
+        sheet = SL.SUMMARY_TABLE_SHEETS[cd.table.section]
+        grid = book.grids.get(sheet)
+        addr = lay.address[k][1]
+        got = _num(_at(grid, *parse_a1(addr))) if grid is not None else None
+        if got is None or abs(got - sums[k]) > _TOL:
+            bad += 1
+            if bad <= 20:
+                child.findings.append(_finding(
+                    "SUMMARY_TOTAL_MISMATCH", shown,
+                    f"下级汇总表“{shown}”（{child.name}）{sheet}!{addr}（{TABLE_SHEETS[cd.table.section][1]} "
+                    f"{cd.row.label}·{cd.column.label}）为 {show(tidy(got)) if got is not None else '（空）'}，"
+                    f"但其{SL.DETAIL_SHEET}各单位之和为 {show(want)}。汇总表生成后被改动过，不计入；请该地区重新生成。",
+                    sheet=sheet, cell=addr, table=TABLE_SHEETS[cd.table.section][1], row=cd.row.label,
+                    column=cd.column.label, key=k, expected=want, actual=tidy(got) if got is not None else None))
+
+
+def _roster(book: SummaryBook, child: ChildSummary) -> None:
+    rows = book.grids.get(SL.STATUS_SHEET, [])
+    if not rows:
+        return
+    head = [str(h).strip() if isinstance(h, str) else "" for h in rows[0]]
+    idx = {h: i for i, h in enumerate(head) if h}
+
+    def get(row: Sequence[object], h: str) -> str:
+        i = idx.get(h)
+        v = row[i] if i is not None and i < len(row) else None
+        return "" if v is None else str(v).strip()
+
+    for row in rows[1:]:
+        name = get(row, "单位")
+        if not name:
+            continue
+        below = get(row, SL.UNIT_COLUMN)
+        unit = child.name + (SL.UNIT_SEP + below if below else "")
+        child.roster.append(RosterRow(name, get(row, "统一社会信用代码"), get(row, "报送状态"), None, unit=unit,
+                                      included=get(row, "计入汇总") == "是", reason=get(row, "说明")))
