@@ -226,3 +226,26 @@ def test_province_from_two_cities_equals_direct(tree: dict[str, Path], tmp_path:
     via = {r[0]: r[keys.index(SL.VIA_KEY)] for r in det[SL.DETAIL_FIRST_DATA_ROW:] if r[0]}
     assert len(via["甲区单位1"].split(SL.VIA_SEP)) == 2  # the city's and the district's sha256
     assert SL.child_sheet("province") in wb.sheetnames
+
+
+def test_city_workspace_receives_district_summaries(tree: dict[str, Path], tmp_path: Path) -> None:
+    roster = tmp_path / "名单.csv"
+    roster.write_text("单位名称\n" + "".join(f"{d}\n" for d in DISTRICTS) + "市财政局\n", encoding="utf-8")
+    ws = tmp_path / "2025年市级汇总"
+    assert main(["init", str(ws), "--year", str(YEAR), "--roster", str(roster)]) == 0
+    edited = tmp_path / "丙区汇总.xlsx"
+    key = "sec3.new_received.total"
+    _edit_cached(tree["丙区"], edited, SL.SUMMARY_TABLE_SHEETS["sec3"], layout_for(V2021).address[key][1], "99999")
+    rc = main(["receive", str(ws), str(tree["甲区"]), str(tree["乙区"]), str(edited),
+               str(tree["市直"] / "市财政局.xlsx")])
+    assert rc == 0
+    js = tmp_path / "status.json"
+    assert main(["status", str(ws), "--json", str(js)]) in (0, 1)
+    states = {a["name"]: a["state"] for a in json.loads(js.read_text(encoding="utf-8"))["agencies"]}
+    assert states["甲区"] == states["乙区"] == states["市财政局"] == "已报送·通过"
+    assert states["丙区"] == "已报送·有错误"
+    out = tmp_path / "市.xlsx"
+    assert main(["combine", "--workspace", str(ws), "--out", str(out)]) == 1  # 丙区 left out
+    direct = agency_totals([tree["市直"]], tmp_path / "d")
+    got = totals(out)
+    assert got == pytest.approx({k: totals(tree["甲区"])[k] + totals(tree["乙区"])[k] + direct[k] for k in got})

@@ -341,6 +341,7 @@ def child_submission(path: Path) -> Submission:
     except IsolatedError as e:
         return Submission(path=path, status=FileStatus.UNREADABLE, error=str(e))
     child = judge_child(book)
+    book.grids.clear()  # the child keeps what counts; the sheets' values go
     meta = ReportMeta(agency=child.name, year=child.year, format=child.format)
     status = FileStatus.OK if child.valid else FileStatus.INVALID
     return Submission(path=path, status=status, report=AgencyReport(meta=meta), findings=list(child.findings),

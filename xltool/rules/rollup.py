@@ -39,13 +39,25 @@ def _num(v: object) -> float | None:
     return None
 
 
+_SHARED: dict[int | float, CellValue] = {}
+_BLANK = CellValue(state="blank")
+
+
 def _cell(v: object) -> CellValue:
+    """One shared object per distinct number (most are small counts): a province's 16,000 rows
+    × 200 keys would otherwise be 3 million objects."""
     n = _num(v)
     if n is not None:
-        return CellValue.of(tidy(n))
+        x = tidy(n)
+        got = _SHARED.get(x)
+        if got is None:
+            got = CellValue.of(x)
+            if len(_SHARED) < 100_000:
+                _SHARED[x] = got
+        return got
     if isinstance(v, str) and v.strip():
         return CellValue(state="text", raw=v)
-    return CellValue(state="blank")
+    return _BLANK
 
 
 def _at(grid: Sequence[Sequence[object]], r: int, c: int) -> object:

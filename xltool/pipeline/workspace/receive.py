@@ -26,12 +26,14 @@ from xltool.core.findings import REGISTRY
 from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, ReportMeta
 from xltool.core.names import norm_code, normalize_name
 from xltool.pipeline.check import feedback_findings, judge_result
+from xltool.pipeline.combine import child_submission
 from xltool.pipeline.previous import load_previous
 from xltool.pipeline.workspace.db import append_log, audit, now_iso, os_user, tx
 from xltool.pipeline.workspace.ops import FEEDBACK, Workspace
 from xltool.pipeline.workspace.store import INBOX, clean_temporaries, fsync_dir, sha256_file, store_bytes
 from xltool.read import read_file, read_many
 from xltool.read.guard import DEFAULT_LIMITS, GuardLimits
+from xltool.read.summary import is_summary_file
 from xltool.spec import FORMATS, format_for_year
 from xltool.workbook.layout import META_SHEET, layout_for
 from xltool.workbook.meta import parse_meta
@@ -318,6 +320,18 @@ def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None,
                 ws.conn.executemany(f"INSERT OR REPLACE INTO checks VALUES ({', '.join('?' * 17)})", batch)
             batch.clear()
 
+    summaries = [s for s, p in zip(todo, paths, strict=True) if is_summary_file(p)]
+    for sha in summaries:  # a lower level's summary (逐级汇总, a city's workspace): judged as one
+        sub = child_submission(ws.stored_path(sha))
+        m = sub.meta
+        errors = sub.n_errors
+        batch.append((sha, __version__, rv, sub.status.value, m.agency, None, m.year, m.format, 0, None, None, None,
+                      sub.error, errors, len(sub.findings) - errors,
+                      json.dumps([f.model_dump(mode="json") for f in sub.findings], ensure_ascii=False),
+                      report_json(sub.report)))
+    if summaries:
+        todo = [s for s in todo if s not in set(summaries)]
+        paths = [str(ws.stored_path(s)) for s in todo]
     for sha, res in zip(todo, read_many(paths, workers=workers, expect_year=year, progress=progress,
                                         expect_format=format_for_year(year).id), strict=True):
         judged, findings, report = judge_result(res, prev)
@@ -477,7 +491,10 @@ def refresh_feedback(ws: Workspace) -> tuple[list[Path], list[str]]:
         target = ws.root / FEEDBACK / feedback_name(year, r["name"])
         if have is not None and have[0] == cur["sha256"] and target.exists():
             continue
-        res = read_file(ws.stored_path(cur["sha256"]), expect_year=year, expect_format=format_for_year(year).id)
+        stored = ws.stored_path(cur["sha256"])
+        if is_summary_file(stored):  # a lower level's summary: its findings go back as a message, not a copy
+            continue
+        res = read_file(stored, expect_year=year, expect_format=format_for_year(year).id)
         if res.report is None:
             continue
         res = replace(res, path=cur["file"])

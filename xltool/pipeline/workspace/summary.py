@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from xltool.core.combined import CombineResult, Submission
-from xltool.pipeline.combine import CombineError, consolidate
+from xltool.pipeline.combine import CombineError, child_submission, consolidate
 from xltool.pipeline.workspace.db import append_log, audit, now_iso, tx
 from xltool.pipeline.workspace.ops import SUMMARIES, TEMPLATES, Workspace
 from xltool.pipeline.workspace.receive import _previous, cached_check, findings_from_json, report_from_json
@@ -46,7 +46,10 @@ def combine_workspace(ws: Workspace, *, out: str | Path | None = None, force: bo
             except ValueError:
                 fill = None
         stored = ws.stored_path(sha)
-        if is_summary_file(stored):  # a district summary sent back by mistake is never an agency's report
+        if is_summary_file(stored):  # a lower level's summary (逐级汇总): counted through its agencies
+            child = child_submission(stored)
+            child.path = Path(st.current_file or stored.name)
+            subs.append(child)
             continue
         # the name it arrived under (shown in 报送情况 and 说明); the sha256 ties it to 收件/
         subs.append(Submission(path=Path(st.current_file or stored.name), status=chk["status"], report=report,
