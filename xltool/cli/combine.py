@@ -34,7 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
             "另生成分区县明细（每个下级汇总表和每个直报单位一行）。"
         ),
         epilog=examples(
-            "xltool combine 回收 --out 2025年全区汇总.xlsx --year 2025",
             "xltool combine 回收 --out 2025年全区汇总.xlsx --year 2025 --roster 单位名单.xlsx "
             "--previous 2024年全区汇总.xlsx --district 威海市环翠区人民政府",
             "xltool combine --workspace 2025年报",
