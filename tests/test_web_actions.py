@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from tests.test_web import RETURN, SAMPLES, chinese, csrf, finished, multipart, post, request
-from xltool.cli import main as cli
+from tests.test_web import workspace as workspace  # the same fresh workspace fixture (one per module)
 from xltool.pipeline.workspace import open_workspace
 from xltool.pipeline.workspace.status import NOT_SENT, agency_states
 from xltool.read.roster import read_roster
@@ -26,13 +26,6 @@ from xltool.web.server import Background
 
 FORM = "application/x-www-form-urlencoded"
 AGENCY = "威海市环翠区民政局"
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = tmp_path_factory.mktemp("web-actions") / "2025年报"
-    assert cli(["init", str(ws), "--year", "2025", "--roster", str(SAMPLES / "roster.csv")]) == 0
-    return ws
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from typing import Any
 
 from xltool.core.combined import CombineResult, Submission
 from xltool.pipeline.combine import CombineError, child_submission, consolidate
-from xltool.pipeline.workspace.db import append_log, audit, now_iso, tx
 from xltool.pipeline.workspace.ops import SUMMARIES, TEMPLATES, Workspace
 from xltool.pipeline.workspace.receive import _previous, cached_check, findings_from_json, report_from_json
 from xltool.pipeline.workspace.status import agency_states
@@ -78,11 +77,7 @@ def combine_workspace(ws: Workspace, *, out: str | Path | None = None, force: bo
     except PermissionError:
         raise CombineError(f"汇总表“{target}”被占用（可能正在 Excel 中打开），无法写入。请关闭该文件后重试。") from None
     result.output = target
-    at = now_iso()
-    with tx(ws.conn):
-        what = f"生成汇总表：{target.name}（计入 {len(result.rows)} 个单位）"
-        line = audit(ws.conn, what, None, at)
-    append_log(ws.root, [(*line, what, None)])
+    ws.record(f"生成汇总表：{target.name}（计入 {len(result.rows)} 个单位）")
     return result
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xltool.pipeline.previous import PreviousError, load_previous
-from xltool.pipeline.workspace.db import WorkspaceError, append_log, audit, now_iso, tx
+from xltool.pipeline.workspace.db import WorkspaceError
 from xltool.pipeline.workspace.ops import Workspace
 from xltool.pipeline.workspace.summary import template_targets
 from xltool.read.roster import RosterEntry
@@ -58,9 +58,5 @@ def write_workspace_templates(ws: Workspace, *, overwrite: bool = False,
         paths = write_templates(t["out"], year, fmt, agencies, password, overwrite, per_agency=per_agency)
     except TemplateError as e:
         raise WorkspaceError(str(e)) from None
-    at = now_iso()
-    with tx(ws.conn):
-        what = f"生成模板：{len(paths)} 个单位（{year} 年度，{fmt.id} 格式）"
-        line = audit(ws.conn, what, None, at)
-    append_log(ws.root, [(*line, what, None)])
+    ws.record(f"生成模板：{len(paths)} 个单位（{year} 年度，{fmt.id} 格式）")
     return paths
