@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -84,6 +85,23 @@ def test_extent_ignores_dimension_and_style_only_cells() -> None:
     xml = head + b'<row r="3"><c r="C3"><v>1</v></c><c r="XFD9000" s="1"/></row></sheetData></worksheet>'
     assert sheet_extent(xml) == (9000, 16384, 2)  # fast path: every reference
     assert sheet_extent(xml, 5000, 200) == (3, 3, 2)  # over the limit: empty style-only cells do not count
+
+
+def test_extent_in_chunks_equals_extent_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big sheet's references are taken chunk by chunk (bounded memory); the answer is the same,
+    the largest row or column sitting in any chunk, and a hostile cell still takes the slow path."""
+    g = importlib.import_module("xltool.read.guard")
+
+    rows = [b'<row r="%d"><c r="A%d"><v>1</v></c><c r="%s%d"><v>2</v></c></row>'
+            % (r, r, b"ZZ" if r == 37 else b"C", r) for r in range(1, 200)]
+    rows.insert(120, b'<row r="5000"><c r="B5000"><v>3</v></c></row>')
+    xml = b"<worksheet><sheetData>" + b"".join(rows) + b"</sheetData></worksheet>"
+    whole = sheet_extent(xml)
+    assert whole == (5000, 702, 2 * 199 + 1)
+    monkeypatch.setattr(g, "_EXTENT_CHUNK", 100)  # dozens of chunks
+    assert sheet_extent(xml) == whole
+    odd = xml.replace(b'<c r="A150">', b'<c  r="A150">')  # two spaces: not canonical, parsed instead
+    assert sheet_extent(odd) == whole
 
 
 def test_batch_survives_a_parser_abort(corpus: dict[str, Path], tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ the district totals. The summary writer takes this object; it never calls combin
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -83,6 +84,14 @@ class FileOutcome:
     unit: str = ""  # the summaries it came through (“某市·某区”), "" for a file sent directly
     via: tuple[str, ...] = ()  # sha256 of those summaries, from this level down
     child: ChildSummary | None = None  # set on the outcome of a lower level's summary file
+    # set on a row counted through a lower level's summary: its values are here, not in the report
+    from_child: ChildAgency | None = None
+
+    def value_items(self) -> Iterable[tuple[str, CellValue]]:
+        """The row's values, wherever they are held."""
+        if self.from_child is not None:
+            return self.from_child.items()
+        return self.sub.report.values.items() if self.sub.report is not None else ()
 
     @property
     def agency(self) -> str:
@@ -124,11 +133,21 @@ class ChildAgency:
 
     name: str
     credit_code: str
-    values: dict[str, CellValue]
+    # the values as two aligned tuples, ``keys`` shared by every row of one child: a nation's
+    # 200,000 rows as dicts would cost about 9 KB each, as tuples under 2 KB
+    keys: tuple[str, ...]
+    cells: tuple[CellValue, ...]
     sha256: str  # the agency file's own sha256 ("" if the summary did not record it)
     unit: str  # the chain below the child (“某区”), "" when the agency is the child's direct one
     via: tuple[str, ...]  # sha256 of the summaries below the child it came through, top down
     note: str = ""
+
+    def items(self) -> Iterator[tuple[str, CellValue]]:
+        return zip(self.keys, self.cells, strict=True)
+
+    @property
+    def values(self) -> dict[str, CellValue]:
+        return dict(self.items())
 
 
 @dataclass

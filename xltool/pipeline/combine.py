@@ -38,6 +38,7 @@ import pandas as pd
 from xltool.core.combined import (
     DISTRICT_NAME,
     MISSING,
+    ChildSummary,
     CombineResult,
     Disposition,
     FileOutcome,
@@ -51,9 +52,10 @@ from xltool.errors import XltoolError
 from xltool.pipeline.check import CheckedFile, CheckError, check_paths
 from xltool.pipeline.previous import PreviousError, load_previous
 from xltool.read import GuardError, find_workbooks
-from xltool.read.pool import IsolatedError
+from xltool.read.pool import IsolatedError, run_isolated
+from xltool.read.reader import read_grids
 from xltool.read.roster import RosterError, read_roster
-from xltool.read.summary import is_summary_file, read_summary_book
+from xltool.read.summary import SUMMARY_SHEETS, guard_summary, is_summary_file, summary_book
 from xltool.rules.rollup import judge_child
 from xltool.rules.validate import validate_totals
 from xltool.spec import Format, format_for_year
@@ -286,8 +288,7 @@ def consolidate(
     data = np.full((len(rows), len(keys)), np.nan)
     raw_text: dict[tuple[int, str], str] = {}
     for i, o in enumerate(rows):
-        assert o.sub.report is not None
-        for k, v in o.sub.report.values.items():
+        for k, v in o.value_items():
             j = col.get(k)
             if j is None:
                 continue
@@ -332,16 +333,25 @@ def consolidate(
     )
 
 
+# a summary of 20,000 agencies read as grids takes about 1 GB in its worker
+_SUMMARY_WORKER_MB = 2048
+
+
+def _judge_summary(data: bytes, path: Path, sha: str) -> ChildSummary:
+    """In the worker: read the summary's sheets and judge them there, so only the compact
+    judgement crosses back (a province's 分单位明细 as grids is hundreds of MB)."""
+    return judge_child(summary_book(path, sha, read_grids(data, list(SUMMARY_SHEETS))))
+
+
 def child_submission(path: Path) -> Submission:
     """A summary file as a submission: read and judged; unreadable ones say why."""
     try:
-        book = read_summary_book(path)
+        data, sha = guard_summary(path)
+        child = run_isolated(_judge_summary, data, path, sha, timeout=600.0, memory_mb=_SUMMARY_WORKER_MB)
     except GuardError as e:
         return Submission(path=path, status=FileStatus.UNREADABLE, error=e.message)
     except IsolatedError as e:
         return Submission(path=path, status=FileStatus.UNREADABLE, error=str(e))
-    child = judge_child(book)
-    book.grids.clear()  # the child keeps what counts; the sheets' values go
     meta = ReportMeta(agency=child.name, year=child.year, format=child.format)
     status = FileStatus.OK if child.valid else FileStatus.INVALID
     return Submission(path=path, status=status, report=AgencyReport(meta=meta), findings=list(child.findings),
@@ -409,10 +419,10 @@ def _expand_children(direct: Sequence[FileOutcome], children: Sequence[FileOutco
             for k in ks:
                 seen[k] = f"“{unit}”"
             meta = ReportMeta(agency=a.name, credit_code=a.credit_code or None, year=child.year, format=child.format)
-            sub = Submission(path=child.path, status=FileStatus.OK, report=AgencyReport(meta=meta, values=a.values),
+            sub = Submission(path=child.path, status=FileStatus.OK, report=AgencyReport(meta=meta),
                              sha256=a.sha256 or None)
             out.append(FileOutcome(sub, Disposition.OK, True, a.note, a.name, unit=unit,
-                                   via=(child.sha256, *a.via)))
+                                   via=(child.sha256, *a.via), from_child=a))
     return out
 
 

@@ -223,17 +223,39 @@ def sheet_extent(xml: bytes, max_rows: int | None = None, max_cols: int | None =
     if xml.find(b":c", i, j) >= 0:  # a namespace prefix somewhere: count every prefixed start too
         return _extent_by_parse(xml, len(_CELL_ANY.findall(xml, i, j)))
     n_cells = xml.count(b"<c", i, j)
-    refs = _CANON_CELL.findall(xml, i, j)
-    if (len(refs) != n_cells or xml.count(b"r=", i, j) != n_cells + xml.count(b'<row r="', i, j)
+    n_refs, n_rows, n_cols = _canon_extent(xml, i, j)
+    if (n_refs != n_cells or xml.count(b"r=", i, j) != n_cells + xml.count(b'<row r="', i, j)
             or _R_SPACED.search(xml, i, j) is not None):
         return _extent_by_parse(xml, n_cells)
-    if not refs:
+    if not n_refs:
         return 0, 0, n_cells
-    cols, rows = zip(*refs, strict=True)  # every ref is a (column, row) pair
-    n_rows, n_cols = max(map(int, set(rows))), max(map(_col_num, set(cols)))
     if (max_rows is None or n_rows <= max_rows) and (max_cols is None or n_cols <= max_cols):
         return n_rows, n_cols, n_cells
     return _extent_by_parse(xml, n_cells)
+
+
+# the canonical refs are collected this many bytes at a time: a summary's sheet of 1.4 million
+# cells as one list of matches would take 350 MB for a moment
+_EXTENT_CHUNK = 4 << 20
+
+
+def _canon_extent(xml: bytes, i: int, j: int) -> tuple[int, int, int]:
+    """(matches of ``_CANON_CELL``, largest row, largest column) between ``i`` and ``j``, taken
+    chunk by chunk, each chunk ending where a ``<row`` tag starts (no cell tag spans one)."""
+    n = max_r = max_c = 0
+    pos = i
+    while pos < j:
+        end = xml.find(b"<row", min(pos + _EXTENT_CHUNK, j), j) if pos + _EXTENT_CHUNK < j else j
+        if end < 0:
+            end = j
+        refs = _CANON_CELL.findall(xml, pos, end)
+        if refs:
+            cols, rows = zip(*refs, strict=True)  # every ref is a (column, row) pair
+            n += len(refs)
+            max_r = max(max_r, max(map(int, set(rows))))
+            max_c = max(max_c, max(map(_col_num, set(cols))))
+        pos = end
+    return n, max_r, max_c
 
 
 def _ref_position(ref: str) -> tuple[int, int] | None:

@@ -66,14 +66,17 @@ class SummaryBook:
     grids: dict[str, Sequence[Sequence[object]]] = field(default_factory=dict)
 
 
-def read_summary_book(path: str | Path) -> SummaryBook:
-    """Guard (summary limits), then read the meta, 分单位明细, 报送情况 and 汇总 sheets in a
-    worker. Raises GuardError or IsolatedError (Chinese) for a file that cannot be read."""
-    p = Path(path)
-    g = guard(p, summary_guard_limits())
-    sha = hashlib.sha256(g.data).hexdigest()
-    names = [META_SHEET, DETAIL_SHEET, STATUS_SHEET, *SUMMARY_TABLE_SHEETS.values()]
-    grids = run_isolated(read_grids, g.data, names)
+SUMMARY_SHEETS = (META_SHEET, DETAIL_SHEET, STATUS_SHEET, *SUMMARY_TABLE_SHEETS.values())
+
+
+def guard_summary(path: str | Path) -> tuple[bytes, str]:
+    """The file's bytes and sha256, once the guard (summary limits) passed; raises GuardError."""
+    g = guard(Path(path), summary_guard_limits())
+    return g.data, hashlib.sha256(g.data).hexdigest()
+
+
+def summary_book(path: Path, sha: str, grids: dict[str, Sequence[Sequence[object]]]) -> SummaryBook:
+    """The book over sheets already read (``read_grids(data, SUMMARY_SHEETS)``)."""
     meta: dict[str, str] = {}
     for row in grids.get(META_SHEET, []):
         if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
@@ -81,4 +84,12 @@ def read_summary_book(path: str | Path) -> SummaryBook:
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
             meta[row[0].strip()] = "" if v is None else str(v).strip()
-    return SummaryBook(p, sha, meta, grids)
+    return SummaryBook(path, sha, meta, grids)
+
+
+def read_summary_book(path: str | Path) -> SummaryBook:
+    """Guard (summary limits), then read the meta, 分单位明细, 报送情况 and 汇总 sheets in a
+    worker. Raises GuardError or IsolatedError (Chinese) for a file that cannot be read."""
+    p = Path(path)
+    data, sha = guard_summary(p)
+    return summary_book(p, sha, run_isolated(read_grids, data, list(SUMMARY_SHEETS)))

@@ -125,6 +125,7 @@ def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
         c = col.get(key)
         return row[c] if c is not None and c < len(row) else None
 
+    row_keys = tuple(value_keys)
     for r, row in enumerate(rows[SL.DETAIL_FIRST_DATA_ROW:], SL.DETAIL_FIRST_DATA_ROW):
         nm = row[name_c] if name_c < len(row) else None
         if not isinstance(nm, str) or not nm.strip():
@@ -137,8 +138,8 @@ def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
         sha, unit, via = (str(get(row, k) or "").strip() for k in (SL.SHA_KEY, SL.UNIT_KEY, SL.VIA_KEY))
         fp_rows.append([nm.strip(), str(code or "").strip(), *vals, sha, unit, via])
         child.agencies.append(ChildAgency(
-            name=nm.strip(), credit_code=str(code or "").strip(),
-            values={k: _cell(v) for k, v in zip(value_keys, vals, strict=True)},
+            name=nm.strip(), credit_code=str(code or "").strip(), keys=row_keys,
+            cells=tuple(_cell(v) for v in vals),
             sha256=sha, unit=unit, via=tuple(x for x in via.split(SL.VIA_SEP) if x),
             note=str(get(row, SL.NOTE_KEY) or ""),
         ))
@@ -149,7 +150,8 @@ def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
             f"下级汇总表“{shown}”（{child.name}）生成后“{SL.DETAIL_SHEET}”被修改过（与生成时记录的指纹不符），"
             "其中的数字无法追溯到各单位报送的文件，不计入。请该地区改正单位文件后用 xltool combine 重新生成汇总表。",
             sheet=SL.DETAIL_SHEET))
-    sums = {k: math.fsum(n for a in child.agencies if (n := a.values[k].number) is not None) for k in value_keys}
+    sums = {k: math.fsum(n for a in child.agencies if (n := a.cells[j].number) is not None)
+            for j, k in enumerate(value_keys)}
     lay = layout_for(fmt)
     bad = 0
     for k in value_keys:

@@ -65,7 +65,13 @@ def level_above(level: str) -> str:
 
 def canonical(value: object) -> str:
     """One cell of 分单位明细 as the fingerprint sees it: numbers by value, text as text."""
-    if value is None or (isinstance(value, float) and value != value):
+    if type(value) is int:  # the common case first: a count (a bool is not exactly int)
+        return repr(value) if -10**15 < value < 10**15 else repr(float(value))
+    if type(value) is float:
+        if value != value:
+            return ""
+        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if value is None:
         return ""
     if isinstance(value, bool):
         return "s:" + str(value)
