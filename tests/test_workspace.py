@@ -122,8 +122,15 @@ def test_season(tmp_path: Path) -> None:
     assert before[f"{P}信访局"] == "无法读取"
     assert before[f"{P}科学技术局"] == "已报送·有错误"
     assert before[f"{P}人民政府办公室"] == "已报送·通过"
+    assert not list((ws / "校验意见").glob("*.xlsx")), "receive leaves the copies to `feedback`"
+    assert run("feedback", ws) == 0
     feedback = sorted((ws / "校验意见").glob("*.xlsx"))
-    assert feedback, "feedback copies are kept for current versions with findings"
+    due = {a["name"] for a in data["agencies"] if a["current"] and a["current"]["status"] != "unreadable"
+           and (a["current"]["errors"] or a["current"]["warnings"])}
+    assert due and {p.name.split("_")[1] for p in feedback} == due, "one copy per current version with findings"
+    stamps = [p.stat().st_mtime_ns for p in feedback]
+    assert run("feedback", ws) == 0  # up to date: nothing is written again
+    assert [p.stat().st_mtime_ns for p in feedback] == stamps
 
     # 2c. a folder: our unedited feedback copies, a resubmission, a blank template, a hostile file
     from tests import hostile

@@ -32,6 +32,7 @@ COMMANDS = {
     "status": "status",
     "assign": "assign",
     "pin": "pin",
+    "feedback": "feedback",
     "sent": "sent",
     "accept": "accept",
     "include": "include",

@@ -219,6 +219,11 @@ class _Worker:
         self.conn.close()
 
 
+def pool_context() -> Any:
+    """The multiprocessing context the workers use (for other stages' process pools)."""
+    return _context()
+
+
 def _context() -> Any:
     methods = mp.get_all_start_methods()
     # fork: workers start in milliseconds and share the imported modules; elsewhere spawn.

@@ -38,9 +38,11 @@ from xltool.pipeline.workspace import (
     open_workspace,
     pin,
     receive,
+    refresh_feedback,
     sent,
     write_chase_list,
 )
+from xltool.pipeline.workspace.feedback import feedback_outdated
 from xltool.pipeline.workspace.ops import SUMMARIES
 from xltool.pipeline.workspace.status import CHASE_STATES, STATES, skipped, unidentified
 from xltool.pipeline.workspace.summary import summary_name
@@ -224,14 +226,16 @@ def receive_work(paths: list[Path], tmp: Path) -> Any:
     """The job of one upload: ``receive`` (the same guard as the CLI) over the saved files."""
     def work(ws: Workspace, job: Job) -> dict[str, Any]:
         res = receive(ws, paths, progress=job.progress)
+        # in the background job the copies cost the clerk nothing: the 单位 pages offer them at once
+        written, problems = refresh_feedback(ws)
         rows = [{"file": r.file, "what": KIND_ZH.get(r.kind, r.kind),
                  "agency": r.agency or "未识别（请在总览页“未识别的文件”中指定单位）",
                  "status": STATUS_ZH.get(r.status, r.status), "how": r.identified_by or ""} for r in res.received]
         prefix = str(tmp)
         refused = [(p.replace(prefix, "").lstrip("/\\").split("/", 1)[-1].split("\\", 1)[-1], why)
                    for p, why in res.skipped]
-        return {"rows": rows, "refused": refused, "feedback": [p.name for p in res.feedback_written],
-                "feedback_errors": res.feedback_errors}
+        return {"rows": rows, "refused": refused, "feedback": [p.name for p in written],
+                "feedback_errors": problems}
     return work
 
 
@@ -248,7 +252,8 @@ def agency_page(request: Request, error: str | None = None) -> Response:
     try:
         st = _agency_state(ws, aid)
         fb = ws.conn.execute("SELECT path, written_at FROM feedback WHERE agency_id = ?", (aid,)).fetchone()
-        has_feedback = fb is not None and (ws.root / fb["path"]).is_file()
+        # a copy on disk, or one due (the download writes it)
+        has_feedback = (fb is not None and (ws.root / fb["path"]).is_file()) or feedback_outdated(ws, aid)
         version = state_version(ws)
     finally:
         ws.close()
@@ -343,6 +348,9 @@ def feedback_download(request: Request) -> Response:
     aid = int(request.path_params["aid"])
     ws = _ws(request)
     try:
+        _, problems = refresh_feedback(ws, [aid], workers=1)  # written now if it is due
+        if problems:
+            raise HTTPException(409, problems[0])
         fb = ws.conn.execute("SELECT path FROM feedback WHERE agency_id = ?", (aid,)).fetchone()
         path = ws.root / fb["path"] if fb is not None else None
     finally:

@@ -16,6 +16,7 @@ transaction (``BEGIN IMMEDIATE``) made after the file it depends on is safely on
 """
 
 from xltool.pipeline.workspace.db import WorkspaceError
+from xltool.pipeline.workspace.feedback import outdated, refresh_feedback, sent
 from xltool.pipeline.workspace.ops import (
     Workspace,
     accept,
@@ -25,7 +26,6 @@ from xltool.pipeline.workspace.ops import (
     init_workspace,
     open_workspace,
     pin,
-    sent,
 )
 from xltool.pipeline.workspace.receive import ReceiveResult, receive
 from xltool.pipeline.workspace.status import agency_states, status_json, write_chase_list
@@ -43,8 +43,10 @@ __all__ = [
     "include",
     "init_workspace",
     "open_workspace",
+    "outdated",
     "pin",
     "receive",
+    "refresh_feedback",
     "sent",
     "status_json",
     "write_chase_list",

@@ -1,8 +1,10 @@
-"""Opening and creating a workspace, and the clerk's decisions (assign, pin, sent, accept,
-include, confirm). Each decision is one transaction with its audit row."""
+"""Opening and creating a workspace, and the clerk's decisions (assign, pin, accept, include,
+confirm; ``sent`` is in ``feedback``, as it brings the copy up to date first). Each decision is one transaction with its audit row."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xltool import __version__
 from xltool.core.findings import REGISTRY
 from xltool.core.model import Severity
 from xltool.core.names import RosterEntry, norm_code, normalize_name
@@ -28,6 +31,8 @@ from xltool.pipeline.workspace.db import (
 )
 from xltool.pipeline.workspace.store import INBOX
 from xltool.read.roster import RosterError, read_roster
+from xltool.spec import FORMATS
+from xltool.workbook.layout import layout_for
 
 TEMPLATES = "模板"
 FEEDBACK = "校验意见"
@@ -232,7 +237,28 @@ def write_launchers(root: Path) -> list[Path]:
 # --- decisions ------------------------------------------------------------------------------
 
 
-def _current_or_fail(ws: Workspace, aid: int) -> sqlite3.Row:
+def rules_version(ws: Workspace) -> str:
+    """What the cached findings depend on besides the file and the tool: the rules and inputs."""
+    return _rules_version(ws.year, ws.meta("previous") or "")
+
+
+@functools.lru_cache(maxsize=8)
+def _rules_version(year: int, previous: str) -> str:
+    h = hashlib.sha256()
+    for c in REGISTRY.values():
+        h.update(f"{c.code}|{c.severity.value}\n".encode())
+    for fmt in FORMATS.values():
+        h.update(layout_for(fmt).fingerprint().encode())
+    h.update(f"year={year}|previous={previous}".encode())
+    return h.hexdigest()[:16]
+
+
+def cached_check(ws: Workspace, sha: str) -> sqlite3.Row | None:
+    return ws.conn.execute("SELECT * FROM checks WHERE sha256 = ? AND tool_version = ? AND rules_version = ?",
+                           (sha, __version__, rules_version(ws))).fetchone()
+
+
+def current_or_fail(ws: Workspace, aid: int) -> sqlite3.Row:
     cur = ws.current(aid)
     if cur is None:
         raise WorkspaceError(f"单位“{ws.agency_name(aid)}”还没有报送任何文件。")
@@ -260,7 +286,6 @@ def assign(ws: Workspace, file: str, agency: str) -> str:
         what = f"指定单位：{file} → {name}"
         line = audit(ws.conn, what, sha, at)
     append_log(ws.root, [(*line, what, sha)])
-    _refresh(ws)
     return sha
 
 
@@ -272,25 +297,11 @@ def pin(ws: Workspace, agency: str, sha: str) -> None:
         raise WorkspaceError(f"单位“{ws.agency_name(aid)}”的报送版本中没有（唯一的）sha256 为 {sha} 的文件。")
     full = row[0][0]
     ws.record(f"指定当前版本：{ws.agency_name(aid)}", full, kind="pin", agency_id=aid)
-    _refresh(ws)
-
-
-def _refresh(ws: Workspace) -> None:
-    """The current version may have changed: keep 校验意见/ up to date."""
-    from xltool.pipeline.workspace.receive import refresh_feedback  # lazy: receive imports this module
-
-    refresh_feedback(ws)
-
-
-def sent(ws: Workspace, agency: str) -> None:
-    aid = ws.agency_id(agency)
-    cur = _current_or_fail(ws, aid)
-    ws.record(f"已退回修改（校验意见已发出）：{ws.agency_name(aid)}", cur["sha256"], kind="sent", agency_id=aid)
 
 
 def confirm(ws: Workspace, agency: str) -> None:
     aid = ws.agency_id(agency)
-    cur = _current_or_fail(ws, aid)
+    cur = current_or_fail(ws, aid)
     ws.record(f"已确认当前版本：{ws.agency_name(aid)}", cur["sha256"], kind="confirm", agency_id=aid)
 
 
@@ -298,7 +309,7 @@ def include(ws: Workspace, agency: str, reason: str) -> None:
     aid = ws.agency_id(agency)
     if not reason.strip():
         raise WorkspaceError("请用 --reason 写明为什么有错误仍计入汇总。")
-    cur = _current_or_fail(ws, aid)
+    cur = current_or_fail(ws, aid)
     ws.record(f"有错误仍计入汇总：{ws.agency_name(aid)}，理由：{reason}", cur["sha256"],
               kind="include", agency_id=aid, reason=reason.strip())
 
@@ -339,9 +350,7 @@ def accept(ws: Workspace, agency: str, code: str, cell: str, reason: str) -> Non
     if not reason.strip():
         raise WorkspaceError("请用 --reason 写明核实的情况。")
     sheet, addr = split_cell(cell)
-    cur = _current_or_fail(ws, aid)
-    from xltool.pipeline.workspace.receive import cached_check  # lazy: receive imports this module
-
+    cur = current_or_fail(ws, aid)
     chk = cached_check(ws, cur["sha256"])
     findings = json.loads(chk["findings"]) if chk is not None else []
     hit = next((f for f in findings if finding_at(f, code, sheet, addr)), None)

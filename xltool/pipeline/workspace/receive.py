@@ -10,34 +10,31 @@ feedback copies (never a submission).
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import os
 import sqlite3
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from xltool import __version__
-from xltool.core.findings import REGISTRY
 from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, ReportMeta
 from xltool.core.names import norm_code, normalize_name
-from xltool.pipeline.check import feedback_findings, judge_result
+from xltool.pipeline.check import judge_result
 from xltool.pipeline.combine import child_submission
 from xltool.pipeline.previous import load_previous
 from xltool.pipeline.workspace.db import append_log, audit, now_iso, os_user, tx
-from xltool.pipeline.workspace.ops import FEEDBACK, Workspace
+from xltool.pipeline.workspace.ops import Workspace, cached_check, rules_version
 from xltool.pipeline.workspace.store import INBOX, clean_temporaries, fsync_dir, sha256_file, store_bytes
-from xltool.read import read_file, read_many
+from xltool.read import read_many
 from xltool.read.guard import DEFAULT_LIMITS, GuardLimits
 from xltool.read.summary import is_summary_file
-from xltool.spec import FORMATS, format_for_year
-from xltool.workbook.layout import META_SHEET, layout_for
+from xltool.spec import format_for_year
+from xltool.workbook.layout import META_SHEET
 from xltool.workbook.meta import parse_meta
-from xltool.write.feedback import FEEDBACK_SHEET, SOURCE_SHA256, write_feedback
+from xltool.write.feedback import FEEDBACK_SHEET, SOURCE_SHA256
 
 WORKBOOK_LIKE = (".xlsx", ".xlsm", ".xls", ".et", ".xlsb", ".ods")  # stored and checked (the guard explains)
 ARCHIVES = (".zip",)
@@ -55,22 +52,6 @@ _NOT_WORKBOOK: dict[str, str] = {
     ".wps": "WPS 文字文档不是 Excel 报表：年报数据请用下发的 Excel 模板填报",
     ".csv": "CSV 文件不是 Excel 报表：请用下发的 Excel 模板填报",
 }
-
-
-def rules_version(ws: Workspace) -> str:
-    """What the cached findings depend on besides the file and the tool: the rules and inputs."""
-    return _rules_version(ws.year, ws.meta("previous") or "")
-
-
-@functools.lru_cache(maxsize=8)
-def _rules_version(year: int, previous: str) -> str:
-    h = hashlib.sha256()
-    for c in REGISTRY.values():
-        h.update(f"{c.code}|{c.severity.value}\n".encode())
-    for fmt in FORMATS.values():
-        h.update(layout_for(fmt).fingerprint().encode())
-    h.update(f"year={year}|previous={previous}".encode())
-    return h.hexdigest()[:16]
 
 
 @dataclass
@@ -99,8 +80,6 @@ class Received:
 class ReceiveResult:
     received: list[Received] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    feedback_written: list[Path] = field(default_factory=list)
-    feedback_errors: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -267,11 +246,6 @@ def findings_from_json(text: str) -> list[Finding]:
     return [Finding.model_validate(f) for f in json.loads(text)]
 
 
-def cached_check(ws: Workspace, sha: str) -> sqlite3.Row | None:
-    return ws.conn.execute("SELECT * FROM checks WHERE sha256 = ? AND tool_version = ? AND rules_version = ?",
-                           (sha, __version__, rules_version(ws))).fetchone()
-
-
 def _source_sha(path: str) -> str | None:
     """The sha256 a feedback copy records of the file it was made from (our meta sheet)."""
     from python_calamine import CalamineWorkbook
@@ -291,7 +265,7 @@ def _source_sha(path: str) -> str | None:
 _previous_cache: dict[str, PreviousData] = {}
 
 
-def _previous(ws: Workspace) -> PreviousData | None:
+def previous_data(ws: Workspace) -> PreviousData | None:
     p = ws.previous_path
     if p is None:
         return None
@@ -309,7 +283,7 @@ def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None,
     if not todo:
         return
     paths = [str(ws.stored_path(s)) for s in todo]
-    prev = _previous(ws)
+    prev = previous_data(ws)
     rv = rules_version(ws)
     year = ws.year
     batch: list[tuple[Any, ...]] = []
@@ -420,10 +394,12 @@ def _record(ws: Workspace, item: Item, log: list[tuple[str, str, str, str | None
 
 
 def receive(ws: Workspace, paths: Sequence[str | Path], *, workers: int | None = None,
-            limits: GuardLimits = DEFAULT_LIMITS, feedback: bool = True,
+            limits: GuardLimits = DEFAULT_LIMITS,
             progress: Callable[[int, int, str], None] | None = None) -> ReceiveResult:
     """Receive files, folders and zips; see the module doc. Never raises for a bad file.
-    ``progress(done, total, stage)`` (stage: store / check / record / feedback) for a UI."""
+    ``progress(done, total, stage)`` (stage: store / check / record) for a UI. Feedback copies
+    are not written here (``feedback.refresh_feedback``: ~90 ms a copy would be most of a
+    receive); ``outdated`` in the result names the agencies whose copy is due."""
     inbox = ws.root / INBOX
     clean_temporaries(inbox)
     items, skipped = expand(paths, limits)
@@ -460,60 +436,7 @@ def receive(ws: Workspace, paths: Sequence[str | Path], *, workers: int | None =
                 what = f"未收取：{path}：{reason}"
                 log.append((*audit(ws.conn, what, None, at), what, None))
     append_log(ws.root, log)
-    if feedback:
-        if progress is not None:
-            progress(n, n, "feedback")
-        out.feedback_written, out.feedback_errors = refresh_feedback(ws)
     return out
-
-
-# --- feedback copies ----------------------------------------------------------------------------
-
-
-def feedback_name(year: int, agency: str) -> str:
-    return f"{year}年_{agency}_校验意见.xlsx"
-
-
-def refresh_feedback(ws: Workspace) -> tuple[list[Path], list[str]]:
-    """One up-to-date feedback copy per agency whose current version has findings."""
-    written: list[Path] = []
-    problems: list[str] = []
-    log: list[tuple[str, str, str, str | None]] = []
-    year = ws.year
-    for r in ws.conn.execute("SELECT id, name FROM agencies ORDER BY id").fetchall():
-        cur = ws.current(r["id"])
-        if cur is None:
-            continue
-        chk = cached_check(ws, cur["sha256"])
-        if chk is None or chk["status"] == "unreadable" or not (chk["errors"] or chk["warnings"]):
-            continue
-        have = ws.conn.execute("SELECT sha256 FROM feedback WHERE agency_id = ?", (r["id"],)).fetchone()
-        target = ws.root / FEEDBACK / feedback_name(year, r["name"])
-        if have is not None and have[0] == cur["sha256"] and target.exists():
-            continue
-        stored = ws.stored_path(cur["sha256"])
-        if is_summary_file(stored):  # a lower level's summary: its findings go back as a message, not a copy
-            continue
-        res = read_file(stored, expect_year=year, expect_format=format_for_year(year).id)
-        if res.report is None:
-            continue
-        res = replace(res, path=cur["file"])
-        try:
-            # the copy lists what it shows (a restored total says so), as check's copies do
-            listed, restored = feedback_findings(res, findings_from_json(chk["findings"]), _previous(ws))
-            write_feedback(res, listed, target, year=year, source_sha256=cur["sha256"], restored=restored)
-        except PermissionError:
-            problems.append(f"校验意见文件“{target}”被占用（可能正在 Excel 中打开），未能更新。请关闭该文件后再运行一次。")
-            continue
-        at = now_iso()
-        with tx(ws.conn):
-            ws.conn.execute("INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
-                            (r["id"], cur["sha256"], f"{FEEDBACK}/{target.name}", at))
-            what = f"生成校验意见：{target.name}"
-            log.append((*audit(ws.conn, what, cur["sha256"], at), what, cur["sha256"]))
-        written.append(target)
-    append_log(ws.root, log)
-    return written, problems
 
 
 def file_sha(path: Path) -> str:

@@ -10,7 +10,12 @@ from typing import Any
 from xltool.core.combined import CombineResult, Submission
 from xltool.pipeline.combine import CombineError, child_submission, consolidate
 from xltool.pipeline.workspace.ops import SUMMARIES, TEMPLATES, Workspace
-from xltool.pipeline.workspace.receive import _previous, cached_check, findings_from_json, report_from_json
+from xltool.pipeline.workspace.receive import (
+    cached_check,
+    findings_from_json,
+    previous_data,
+    report_from_json,
+)
 from xltool.pipeline.workspace.status import agency_states
 from xltool.read.summary import is_summary_file
 from xltool.write.summary import write_summary
@@ -60,7 +65,7 @@ def combine_workspace(ws: Workspace, *, out: str | Path | None = None, force: bo
         raise CombineError("工作区中还没有任何单位报送的文件，无法汇总。请先用 xltool receive 收取文件。")
     previous = None
     if ws.previous_path is not None:
-        previous = _previous(ws)
+        previous = previous_data(ws)
     result = consolidate(subs, year=ws.year, roster=ws.roster(), previous=previous, include_sha256=include)
     result.roster_path = ws.roster_path
     result.district = ws.district
