@@ -32,9 +32,7 @@ from xltool.read import read_many
 from xltool.read.guard import DEFAULT_LIMITS, GuardLimits
 from xltool.read.summary import is_summary_file
 from xltool.spec import format_for_year
-from xltool.workbook.layout import META_SHEET
-from xltool.workbook.meta import parse_meta
-from xltool.write.feedback import FEEDBACK_SHEET, SOURCE_SHA256
+from xltool.write.feedback import SOURCE_SHA256
 
 WORKBOOK_LIKE = (".xlsx", ".xlsm", ".xls", ".et", ".xlsb", ".ods")  # stored and checked (the guard explains)
 ARCHIVES = (".zip",)
@@ -246,22 +244,6 @@ def findings_from_json(text: str) -> list[Finding]:
     return [Finding.model_validate(f) for f in json.loads(text)]
 
 
-def _source_sha(path: str) -> str | None:
-    """The sha256 a feedback copy records of the file it was made from (our meta sheet)."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        with zipfile.ZipFile(path) as zf:  # cheap first look: a copy has the 校验结果 sheet
-            if FEEDBACK_SHEET.encode() not in zf.read("xl/workbook.xml"):
-                return None
-        wb = CalamineWorkbook.from_path(path)
-        if META_SHEET not in wb.sheet_names:
-            return None
-        return parse_meta(wb.get_sheet_by_name(META_SHEET).to_python()).fields.get(SOURCE_SHA256) or None
-    except Exception:  # the reader already judged the file; no meta → not a copy
-        return None
-
-
 _previous_cache: dict[str, PreviousData] = {}
 
 
@@ -294,24 +276,18 @@ def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None,
                 ws.conn.executemany(f"INSERT OR REPLACE INTO checks VALUES ({', '.join('?' * 17)})", batch)
             batch.clear()
 
-    summaries = [s for s, p in zip(todo, paths, strict=True) if is_summary_file(p)]
-    for sha in summaries:  # a lower level's summary (逐级汇总, a city's workspace): judged as one
-        sub = child_submission(ws.stored_path(sha))
-        m = sub.meta
-        errors = sub.n_errors
-        batch.append((sha, __version__, rv, sub.status.value, m.agency, None, m.year, m.format, 0, None, None, None,
-                      sub.error, errors, len(sub.findings) - errors,
-                      json.dumps([f.model_dump(mode="json") for f in sub.findings], ensure_ascii=False),
-                      report_json(sub.report)))
-    if summaries:
-        todo = [s for s in todo if s not in set(summaries)]
-        paths = [str(ws.stored_path(s)) for s in todo]
+    summaries: list[str] = []
     for sha, res in zip(todo, read_many(paths, workers=workers, expect_year=year, progress=progress,
                                         expect_format=format_for_year(year).id), strict=True):
+        # never one of our templates, a lower level's summary is looked for only among the others
+        if not res.is_template and is_summary_file(res.path):
+            summaries.append(sha)
+            continue
         judged, findings, report = judge_result(res, prev)
         status = judged.value
         meta = report.meta if report is not None else None
-        src = _source_sha(res.path) if res.is_template and status != "unreadable" else None
+        # a feedback copy records the sha256 of the file it was made from (our meta sheet)
+        src = (res.meta_fields.get(SOURCE_SHA256) or None) if res.is_template and status != "unreadable" else None
         errors = sum(1 for f in findings if f.severity.value == "error")
         row = (sha, __version__, rv, status, meta.agency if meta else None, meta.credit_code if meta else None,
                meta.year if meta else None, meta.format if meta else None, int(bool(res.is_template)), src,
@@ -320,6 +296,14 @@ def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None,
         batch.append(row)
         if len(batch) >= CHECK_BATCH:
             flush()
+    for sha in summaries:  # a lower level's summary (逐级汇总, a city's workspace): judged as one
+        sub = child_submission(ws.stored_path(sha))
+        m = sub.meta
+        errors = sub.n_errors
+        batch.append((sha, __version__, rv, sub.status.value, m.agency, None, m.year, m.format, 0, None, None, None,
+                      sub.error, errors, len(sub.findings) - errors,
+                      json.dumps([f.model_dump(mode="json") for f in sub.findings], ensure_ascii=False),
+                      report_json(sub.report)))
     flush()
 
 
