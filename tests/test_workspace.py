@@ -310,3 +310,22 @@ def test_two_receives_at_once_lose_nothing(tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM receipts").fetchone()[0] == len(a) + len(b)
     shas = {hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
     assert {r[0] for r in con.execute("SELECT sha256 FROM versions")} == shas
+
+
+def test_stored_copy_damaged_by_a_power_cut_is_replaced(tmp_path: Path) -> None:
+    """A batch is made durable once (not per file); a stored name whose data never reached the
+    disk (same size, other bytes) is not trusted when the file arrives again."""
+    from xltool.pipeline.workspace.store import flush_stored, sha256_file, store_bytes
+
+    inbox = tmp_path / "收件"
+    inbox.mkdir()
+    data = os.urandom(5000)
+    sha, target = store_bytes(inbox, data, ".xlsx", sync_dir=False, durable=False)
+    flush_stored(inbox, [target])
+    assert sha256_file(target) == sha and target.stat().st_mode & 0o222 == 0  # stored read-only
+    os.chmod(target, 0o644)
+    target.write_bytes(b"\0" * len(data))  # what a power cut after the rename can leave
+    os.chmod(target, 0o444)
+    sha2, target2 = store_bytes(inbox, data, ".xlsx")
+    assert (sha2, target2) == (sha, target) and target.read_bytes() == data
+    assert not list(inbox.glob(".tmp-*"))

@@ -27,7 +27,7 @@ from xltool.pipeline.combine import child_submission
 from xltool.pipeline.previous import load_previous
 from xltool.pipeline.workspace.db import append_log, audit, now_iso, os_user, tx
 from xltool.pipeline.workspace.ops import Workspace, cached_check, rules_version
-from xltool.pipeline.workspace.store import INBOX, clean_temporaries, fsync_dir, sha256_file, store_bytes
+from xltool.pipeline.workspace.store import INBOX, clean_temporaries, flush_stored, sha256_file, store_bytes
 from xltool.read import read_many
 from xltool.read.guard import DEFAULT_LIMITS, GuardLimits
 from xltool.read.summary import is_summary_file
@@ -389,9 +389,9 @@ def receive(ws: Workspace, paths: Sequence[str | Path], *, workers: int | None =
     items, skipped = expand(paths, limits)
     out = ReceiveResult(skipped=skipped)
     for it in items:  # 1. safely on disk first, then known to the database
-        it.sha256, it.stored = store_bytes(inbox, it.data, it.suffix, sync_dir=False)
+        it.sha256, it.stored = store_bytes(inbox, it.data, it.suffix, sync_dir=False, durable=False)
     if items:
-        fsync_dir(inbox)
+        flush_stored(inbox, [it.stored for it in items if it.stored is not None])
         at = now_iso()
         with tx(ws.conn):
             ws.conn.executemany("INSERT OR IGNORE INTO blobs VALUES (?, ?, ?, ?)",

@@ -45,21 +45,25 @@ def fsync_dir(d: Path) -> None:
 
 
 def store_bytes(inbox: Path, data: bytes, suffix: str, sha: str | None = None, *,
-                sync_dir: bool = True) -> tuple[str, Path]:
-    """Store ``data`` once; returns (sha256, stored path). An existing stored copy is kept.
+                sync_dir: bool = True, durable: bool = True) -> tuple[str, Path]:
+    """Store ``data`` once; returns (sha256, stored path). An existing stored copy is kept
+    when its content is right (a power cut can leave a renamed file without its data).
 
-    ``sync_dir=False`` leaves the folder's fsync to the caller (once for a batch, before
-    the database refers to the files)."""
+    ``sync_dir=False`` leaves the folder's fsync to the caller, ``durable=False`` the file's
+    (``flush_stored`` once for a batch, before the database refers to the files)."""
     sha = sha or sha256_bytes(data)
     target = inbox / stored_name(sha, suffix)
-    if target.exists() and target.stat().st_size == len(data):
+    if target.exists() and target.stat().st_size == len(data) and sha256_file(target) == sha:
         return sha, target
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=str(inbox))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        if target.exists():  # a damaged copy (read-only, as every stored file): replaced
+            os.chmod(target, 0o644)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -74,6 +78,21 @@ def store_bytes(inbox: Path, data: bytes, suffix: str, sha: str | None = None, *
     if sync_dir:
         fsync_dir(inbox)
     return sha, target
+
+
+def flush_stored(inbox: Path, paths: list[Path]) -> None:
+    """Make a batch stored with ``durable=False`` durable: one ``sync`` of the file system on
+    POSIX (a file's fsync costs about as much as reading it), an fsync per file elsewhere."""
+    if hasattr(os, "sync"):
+        os.sync()
+    else:
+        for p in paths:
+            fd = os.open(str(p), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    fsync_dir(inbox)
 
 
 def clean_temporaries(inbox: Path, older_than_s: float = 600.0) -> None:
