@@ -40,6 +40,22 @@ class CellValue(BaseModel):
 
 BLANK = CellValue.model_construct(state="blank", number=None, raw=None)
 
+_SHARED_NUMBERS: dict[int | float, CellValue] = {}
+_SHARED_MAX = 100_000
+
+
+def number_cell(number: int | float) -> CellValue:
+    """One shared (frozen) object per distinct number: most values are small counts, and
+    20,000 reports × 200 cells would otherwise be 4 million objects."""
+    if number != number:  # NaN: never equal to itself, never found again
+        return CellValue.of(number)
+    got = _SHARED_NUMBERS.get(number)
+    if got is None or type(got.number) is not type(number):  # 1 and 1.0 hash alike
+        got = CellValue.of(number)
+        if len(_SHARED_NUMBERS) < _SHARED_MAX:
+            _SHARED_NUMBERS[number] = got
+    return got
+
 
 class ReportMeta(BaseModel):
     agency: str | None = Field(None, description="单位名称")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from xltool.core.combined import ChildAgency, ChildSummary, RosterRow
 from xltool.core.findings import REGISTRY
-from xltool.core.model import CellValue, Finding
+from xltool.core.model import CellValue, Finding, number_cell
 from xltool.core.numbers import show, tidy
 from xltool.read.summary import SummaryBook
 from xltool.spec import FORMATS, Format
@@ -39,7 +39,6 @@ def _num(v: object) -> float | None:
     return None
 
 
-_SHARED: dict[int | float, CellValue] = {}
 _BLANK = CellValue(state="blank")
 
 
@@ -48,13 +47,7 @@ def _cell(v: object) -> CellValue:
     × 200 keys would otherwise be 3 million objects."""
     n = _num(v)
     if n is not None:
-        x = tidy(n)
-        got = _SHARED.get(x)
-        if got is None:
-            got = CellValue.of(x)
-            if len(_SHARED) < 100_000:
-                _SHARED[x] = got
-        return got
+        return number_cell(tidy(n))
     if isinstance(v, str) and v.strip():
         return CellValue(state="text", raw=v)
     return _BLANK

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from xltool import __version__
-from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, ReportMeta
+from xltool.core.model import AgencyReport, CellValue, Finding, PreviousData, ReportMeta, number_cell
 from xltool.core.names import norm_code, normalize_name
 from xltool.pipeline.check import judge_result
 from xltool.pipeline.combine import child_submission
@@ -236,7 +236,8 @@ def report_from_json(text: str | None) -> AgencyReport | None:
     if not text:
         return None
     d = json.loads(text)
-    values = {k: CellValue.model_construct(state=s, number=n, raw=r) for k, (s, n, r) in d["values"].items()}
+    values = {k: number_cell(n) if s == "number" and r is None and n is not None
+              else CellValue.model_construct(state=s, number=n, raw=r) for k, (s, n, r) in d["values"].items()}
     return AgencyReport.model_construct(meta=ReportMeta(**d["meta"]), values=values, narrative={}, extras={})
 
 

@@ -50,7 +50,8 @@ def combine_workspace(ws: Workspace, *, out: str | Path | None = None, force: bo
             except ValueError:
                 fill = None
         stored = ws.stored_path(sha)
-        if is_summary_file(stored):  # a lower level's summary (逐级汇总): counted through its agencies
+        # a lower level's summary (逐级汇总) is never one of our templates: counted through its agencies
+        if not chk["is_template"] and is_summary_file(stored):
             child = child_submission(stored)
             child.path = Path(st.current_file or stored.name)
             subs.append(child)
