@@ -376,17 +376,16 @@ def _check_xml(name: str, xml: bytes) -> None:
         bad = next(b for b in xml if b in _XML_FORBIDDEN)
         raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 含有 XML 不允许的控制字符（0x{bad:02X}），"
                          "Excel 无法打开，文件已损坏。请重新保存后再报送。")
-    try:
-        xml.decode("utf-8")
-    except UnicodeDecodeError:
-        raise GuardError("XML_ENCODING", f"文件内部部件 {name} 不是有效的 UTF-8 编码，Excel 无法打开。请用 Excel/WPS 重新保存后再报送。") from None
-    k = xml.find(b"\xef\xbf")  # U+FFC0…U+FFFF; U+FFFE and U+FFFF are not XML characters
-    while k >= 0 and xml[k + 2 : k + 3] not in (b"\xbe", b"\xbf"):
-        k = xml.find(b"\xef\xbf", k + 2)
-    if k >= 0:
-        raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 含有 XML 不允许的字符（U+FFFE/U+FFFF），Excel 无法打开。请重新保存后再报送。")
+    if not xml.isascii():  # ASCII is valid UTF-8 and holds no U+FFFE/U+FFFF
+        try:
+            text = xml.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GuardError("XML_ENCODING", f"文件内部部件 {name} 不是有效的 UTF-8 编码，Excel 无法打开。请用 Excel/WPS 重新保存后再报送。") from None
+        if "\ufffe" in text or "\uffff" in text:  # not XML characters
+            raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 含有 XML 不允许的字符（U+FFFE/U+FFFF），Excel 无法打开。请重新保存后再报送。")
+        del text
     if b"&#" in xml:
-        for hexa, dec in _CHAR_REF.findall(xml):
+        for hexa, dec in set(_CHAR_REF.findall(xml)):  # a prompt's line breaks: hundreds of one reference
             cp = int(hexa, 16) if hexa else int(dec)
             if not _is_xml_char(cp):
                 raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 含有 XML 不允许的字符引用（U+{cp:04X}），"
