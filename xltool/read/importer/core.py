@@ -22,8 +22,8 @@ from xltool.core.labels import norm_label
 from xltool.core.model import BLANK, CellValue
 from xltool.core.numbers import show
 from xltool.read.importer.document import Document, DocumentError, Para, Row, load
-from xltool.read.importer.tables import Detection, Issue, detect, short
-from xltool.spec import CURRENT, FORMATS, Format, SpecError
+from xltool.read.importer.tables import Detection, Issue, Mapped, TableMatch, detect, map_table, short
+from xltool.spec import CURRENT, FORMATS, Format, SpecError, Table
 
 SOURCE_KIND_ZH = {"text": "文本", "html": "网页", "docx": "Word 文档", "pdf": "PDF"}
 
@@ -276,6 +276,82 @@ def _phone(doc: Document) -> str | None:
 # --- the whole report ---------------------------------------------------------------------
 
 
+def _table_issues(res: ImportResult, m: TableMatch, t: Table) -> None:
+    """A found table's own issues, its extra rows and the rows it lacks (``t`` as its layout declares it)."""
+    res.issues += m.issues
+    for label, vals in m.extras.items():
+        res.extras[label] = vals
+        res.issues.append(Issue("EXTRA_ROW", f"{short(t.section)}中有官方格式以外的行“{label.split('·', 1)[-1]}”（{vals}），"
+                                              "未导入，请核对。", "warning", short(t.section)))
+    told = {i.key for i in m.issues if i.code == "ROW_CELLS"}
+    missing_rows = [r.label for r in t.rows if f"{t.key}.{r.key}" not in told
+                    and not any(t.cell_key(r.key, c.key) in m.values for c in t.columns)]
+    if missing_rows and m.values:
+        shown = "”“".join(missing_rows[:4]) + ("”等" if len(missing_rows) > 4 else "”")
+        where = f"“{t.caption}”" if t.section == "sec2" else ""
+        res.issues.append(Issue("ROW_NOT_FOUND", f"{short(t.section)}{where}中找不到“{shown}，这些数字未导入。", "error",
+                                short(t.section)))
+
+
+def _fmt_of(det: Detection, m: TableMatch) -> str:
+    return next(fid for fid, fm in det.matches.items() if fm.tables.get(m.table.key) is m)
+
+
+def _mixed_how(mapped: dict[str, Mapped], fmt: Format) -> str:
+    if not mapped:
+        return ""
+    by: dict[str, set[str]] = {}
+    for mp in mapped.values():
+        by.setdefault(mp.src_fmt.id, set()).add(short(mp.src.table.section))
+    parts = "；".join(f"{'、'.join(sorted(secs))}按其所用的 {fid} 版格式读取" for fid, secs in sorted(by.items()))
+    return f"（{parts}，只导入与 {fmt.id} 版含义完全相同的数字）"
+
+
+def _labels(keys: list[str], fmt: Format, limit: int = 8) -> str:
+    """Cells named by row: 'Row' when every column of it is meant, else 'Row（col、col）'."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for k in keys:
+        cd = fmt.cells.get(k)
+        if cd is not None:
+            rows.setdefault((cd.table.key, cd.row.label), []).append(cd.column.label)
+    parts = []
+    for (tkey, label), cols in rows.items():
+        every = len(cols) == len(fmt.table(tkey).columns)
+        parts.append(f"“{label}”" if every else f"“{label}”（{'、'.join(cols)}）")
+    return "、".join(parts[:limit]) + (f" 等 {len(parts)} 行" if len(parts) > limit else "")
+
+
+def _mixed_issues(mapped: dict[str, Mapped], fmt: Format, absent: list[Table]) -> list[Issue]:
+    """One LAYOUT_MIXED warning per section with a table in the other layout: which table uses which
+    format, what was carried over exactly, and what was left unfilled or had no place."""
+    out: list[Issue] = []
+    by_section: dict[tuple[str, str], list[Mapped]] = {}
+    for mp in mapped.values():
+        by_section.setdefault((mp.src.table.section, mp.src_fmt.id), []).append(mp)
+    for (sec, src_id), mps in by_section.items():
+        src = mps[0].src_fmt
+        captions = "".join(f"“{mp.src.table.caption}”" for mp in mps) if sec == "sec2" else ""
+        filled = [k for mp in mps for k in mp.values if k not in mp.zero_split]
+        zero = [k for mp in mps for k in mp.zero_split]
+        unfilled = [k for mp in mps for k in mp.unfilled]
+        unfilled += [t.cell_key(r.key, c.key) for t in absent if t.section == sec for r in t.rows for c in t.columns]
+        dropped = [k for mp in mps for k in mp.dropped]
+        text = (f"{short(sec)}{captions}使用的是 {src_id} 版格式（{src.document}）的表格，而本报告按 {fmt.id} 版格式导入："
+                f"该表已按 {src_id} 版的标签读取")
+        text += f"，与 {fmt.id} 版含义完全相同的 {len(filled)} 个数已导入" if filled else f"，其中没有与 {fmt.id} 版含义相同的数字"
+        if zero:
+            text += f"；{len(zero)} 个单元格（{_labels(zero, fmt)}）对应的合计为 0，按 0 导入"
+        if unfilled:
+            text += f"；{fmt.id} 版的 {len(unfilled)} 个单元格在 {src_id} 版中没有对应的数字（或无法拆分），留空未填：{_labels(unfilled, fmt)}"
+        if dropped:
+            text += f"；{src_id} 版中的 {len(dropped)} 个数在 {fmt.id} 版中没有位置，未导入：{_labels(dropped, src)}"
+        text += "。请核对，需要时按原报告补填。"
+        first = mps[0]
+        out.append(Issue("LAYOUT_MIXED", text, "warning", short(sec), first.src.table.key,
+                         next(iter(first.src.where.values()), None)))
+    return out
+
+
 def import_document(
     doc: Document,
     path: str = "",
@@ -306,12 +382,25 @@ def import_document(
         res.format = Found(None, det.how)
         return res
     fmt = det.match.fmt
-    res.format = Found(fmt.id, det.how)
-    if det.conflict:
-        res.issues.append(Issue("FORMAT_CONFLICT", f"各表格使用的格式不一致：{det.how}。", "warning"))
+    mapped = {m.table.key: map_table(m, det.matches[_fmt_of(det, m)].fmt, fmt) for m in det.odd()}
+    res.format = Found(fmt.id, det.how + _mixed_how(mapped, fmt))
+    if det.conflict and not mapped:
+        res.issues.append(Issue("FORMAT_CONFLICT", f"各表格使用的格式不一致：{det.how}，请核对。", "warning"))
+    mixed_sections = {mp.src.table.section for mp in mapped.values()}
+    absent: list[Table] = []
     for t in fmt.tables:
+        mp = mapped.get(t.key)
+        if mp is not None:
+            res.values.update(mp.values)
+            res.where.update(mp.where)
+            _table_issues(res, mp.src, mp.src.table)
+            continue
         m = det.match.tables.get(t.key)
         if m is None or not m.values:
+            if t.section in mixed_sections and not any(x.table.key == t.key for fm in det.matches.values()
+                                                       for x in fm.tables.values() if x.values):
+                absent.append(t)  # a table the other layout does not have: said in LAYOUT_MIXED
+                continue
             if m is not None:
                 res.issues += m.issues
             what = f"“{t.caption}”" if t.section == "sec2" else ""
@@ -319,19 +408,11 @@ def import_document(
             continue
         res.values.update(m.values)
         res.where.update(m.where)
-        res.issues += m.issues
-        for label, vals in m.extras.items():
-            res.extras[label] = vals
-            res.issues.append(Issue("EXTRA_ROW", f"{short(t.section)}中有官方格式以外的行“{label.split('·', 1)[-1]}”（{vals}），"
-                                                  "未导入，请核对。", "warning", short(t.section)))
-        told = {i.key for i in m.issues if i.code == "ROW_CELLS"}
-        missing_rows = [r.label for r in t.rows if f"{t.key}.{r.key}" not in told
-                        and not any(t.cell_key(r.key, c.key) in m.values for c in t.columns)]
-        if missing_rows and m.values:
-            shown = "”“".join(missing_rows[:4]) + ("”等" if len(missing_rows) > 4 else "”")
-            where = f"“{t.caption}”" if t.section == "sec2" else ""
-            res.issues.append(Issue("ROW_NOT_FOUND", f"{short(t.section)}{where}中找不到“{shown}，这些数字未导入。", "error",
-                                    short(t.section)))
+        _table_issues(res, m, t)
+    for mp in mapped.values():
+        if mp.dst is None:  # a table only the other format has (V2019 第二十条第（九）项)
+            _table_issues(res, mp.src, mp.src.table)
+    res.issues += _mixed_issues(mapped, fmt, absent)
     heads, iss = find_sections(doc, fmt)
     res.issues += iss
     res.narrative, res.preamble = narratives(doc, heads, fmt)
