@@ -23,8 +23,9 @@ from xltool.cli import main
 from xltool.core.findings import REGISTRY
 from xltool.core.model import AgencyReport, CellValue, ReportMeta, Severity
 from xltool.pipeline.synth import synth_values
-from xltool.read.importer import import_file
+from xltool.read.importer import import_file, load
 from xltool.read.importer.core import ImportResult
+from xltool.read.importer.tables import detect
 from xltool.rules.validate import evaluate_report
 from xltool.spec import V2019, V2021, Format
 from xltool.spec.crosswalk import crosswalk
@@ -116,6 +117,7 @@ def test_2019_other_row_in_a_2021_report(tmp_path: Path) -> None:
     assert mixed.table == "表三" and mixed.severity == "warning" and mixed.key == "sec3"
     assert "2019 版格式" in mixed.message and "按 2021 版格式导入" in mixed.message
     assert "留空未填" in mixed.message and "1.申请人无正当理由逾期不补正" in mixed.message
+    assert "无法拆分" in mixed.message and "按 0 导入" in mixed.message
     got = numbers(res)
     t3 = V2021.table("sec3")
     sub = [r.key for r in t3.rows if r.key.startswith("other.")]
@@ -133,6 +135,10 @@ def test_2019_other_row_in_a_2021_report(tmp_path: Path) -> None:
     # the other tables are read as usual
     assert all(got[k] == v21[k] for k in V2021.cells if k.startswith(("sec2.", "sec4.")))
     assert "表三按其所用的 2019 版格式读取" in res.format.how
+    # without a report year the newer format wins the tie (a 2021 table means a report of 2021 or later)
+    det = detect(load(src).rows)
+    assert det.match is not None and det.match.fmt.id == "2021" and "按较新的格式" in det.how
+    assert [m.table.key for m in det.odd()] == ["sec3"]
 
 
 def test_2019_table_two_in_a_2021_report(tmp_path: Path) -> None:
@@ -153,7 +159,7 @@ def test_2019_table_two_in_a_2021_report(tmp_path: Path) -> None:
             assert got[k] == v19[k] == v21[k], k
         else:
             assert k not in res.values, k  # 本年制发件数 is not 本年新制作数量; 收费金额 is not 项目数量
-    unfilled, dropped = mixed.message.split("没有位置")
+    unfilled, dropped = mixed.message.split("未导入：")
     assert "“规章”、“行政规范性文件”" in unfilled and "“行政事业性收费”" in unfilled
     assert "“政府集中采购”" in dropped and "“其他对外管理服务事项”" in dropped
     assert all(got[k] == v21[k] for k in V2021.cells if k.startswith(("sec3.", "sec4.")))

@@ -24,6 +24,7 @@ from xltool.core.numbers import show
 from xltool.read.importer.document import Document, DocumentError, Para, Row, load
 from xltool.read.importer.tables import Detection, Issue, Mapped, TableMatch, detect, map_table, short
 from xltool.spec import CURRENT, FORMATS, Format, SpecError, Table
+from xltool.spec.crosswalk import crosswalk
 
 SOURCE_KIND_ZH = {"text": "文本", "html": "网页", "docx": "Word 文档", "pdf": "PDF"}
 
@@ -333,18 +334,24 @@ def _mixed_issues(mapped: dict[str, Mapped], fmt: Format, absent: list[Table]) -
         captions = "".join(f"“{mp.src.table.caption}”" for mp in mps) if sec == "sec2" else ""
         filled = [k for mp in mps for k in mp.values if k not in mp.zero_split]
         zero = [k for mp in mps for k in mp.zero_split]
-        unfilled = [k for mp in mps for k in mp.unfilled]
+        unsplit = [k for mp in mps for k in mp.unsplit]
+        cw = crosswalk(src, fmt)
+        parts = {d for k in unsplit for d in cw.splits[k]}
+        unfilled = [k for mp in mps for k in mp.unfilled if k not in parts]
         unfilled += [t.cell_key(r.key, c.key) for t in absent if t.section == sec for r in t.rows for c in t.columns]
         dropped = [k for mp in mps for k in mp.dropped]
         text = (f"{short(sec)}{captions}使用的是 {src_id} 版格式（{src.document}）的表格，而本报告按 {fmt.id} 版格式导入："
                 f"该表已按 {src_id} 版的标签读取")
         text += f"，与 {fmt.id} 版含义完全相同的 {len(filled)} 个数已导入" if filled else f"，其中没有与 {fmt.id} 版含义相同的数字"
         if zero:
-            text += f"；{len(zero)} 个单元格（{_labels(zero, fmt)}）对应的合计为 0，按 0 导入"
+            text += f"；{len(zero)} 个单元格（{_labels(zero, fmt)}）在 {src_id} 版中的合计为 0，按 0 导入"
+        if unsplit:
+            text += (f"；{src_id} 版的 {_labels(unsplit, src)}是 {fmt.id} 版几个单元格之和，不为 0，无法拆分，"
+                     f"对应的 {len(parts)} 个单元格留空未填：{_labels(sorted(parts, key=list(fmt.cells).index), fmt)}")
         if unfilled:
-            text += f"；{fmt.id} 版的 {len(unfilled)} 个单元格在 {src_id} 版中没有对应的数字（或无法拆分），留空未填：{_labels(unfilled, fmt)}"
+            text += f"；{fmt.id} 版的 {len(unfilled)} 个单元格在 {src_id} 版中没有对应项，留空未填：{_labels(unfilled, fmt)}"
         if dropped:
-            text += f"；{src_id} 版中的 {len(dropped)} 个数在 {fmt.id} 版中没有位置，未导入：{_labels(dropped, src)}"
+            text += f"；{src_id} 版中的 {len(dropped)} 个数在 {fmt.id} 版中没有对应项，未导入：{_labels(dropped, src)}"
         text += "。请核对，需要时按原报告补填。"
         first = mps[0]
         out.append(Issue("LAYOUT_MIXED", text, "warning", short(sec), first.src.table.key,

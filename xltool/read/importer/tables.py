@@ -438,6 +438,7 @@ class Mapped:
     zero_split: list[str] = field(default_factory=list)  # destination keys filled with 0 from a 0 sum
     unfilled: list[str] = field(default_factory=list)  # destination keys left without a value
     dropped: list[str] = field(default_factory=list)  # source keys with a value that has no place
+    unsplit: list[str] = field(default_factory=list)  # source keys holding a sum (not 0) of destination cells
 
 
 def map_table(m: TableMatch, src: Format, dst: Format) -> Mapped:
@@ -464,5 +465,5 @@ def map_table(m: TableMatch, src: Format, dst: Format) -> Mapped:
             out.unfilled.append(d)
     for s, v in vals.items():
         if v.state != "blank" and not any(d in out.values for d in cw.targets(s)):
-            out.dropped.append(s)
+            (out.unsplit if s in cw.splits else out.dropped).append(s)
     return out
