@@ -359,6 +359,35 @@ def _mixed_issues(mapped: dict[str, Mapped], fmt: Format, absent: list[Table]) -
     return out
 
 
+_RUN_TOGETHER = "从 PDF 复制的文字中，相邻的数字之间没有空格时会连在一起（如“1020”），无法确定如何拆分，不作猜测"
+
+
+def _copied_issues(doc: Document, res: ImportResult) -> list[Issue]:
+    """Text copied out of a PDF: a row with too few numbers gets the likely reason, and every line
+    of numbers that went nowhere is listed (COPIED_TEXT_UNPLACED)."""
+    out: list[Issue] = []
+    for i in res.issues:
+        m = _COUNTS.search(i.message) if i.code == "ROW_CELLS" else None
+        if m and int(m.group(1)) < int(m.group(2)):
+            i = Issue(i.code, i.message.rstrip("。") + f"（{_RUN_TOGETHER}）。", i.severity, i.table, i.key, i.where)
+        out.append(i)
+    used = set(res.where.values()) | {i.where for i in res.issues if i.where}
+    extras = "|".join(res.extras)
+    for r in doc.rows:
+        nums = [c for c in r.cells if _NUMERIC.match(c)]
+        label = "".join(c for c in r.cells if not _NUMERIC.match(c))
+        if not nums or r.where in used or (label and label in extras):
+            continue
+        what = f"“{label}”一行" if label else "一行数字"
+        out.append(Issue("COPIED_TEXT_UNPLACED", f"{r.where}的{what}（{' '.join(nums)}）"
+                         "找不到对应的表格行（标签缺失或无法识别），未导入。", "warning", None, None, r.where))
+    return out
+
+
+_COUNTS = re.compile(r"有 (\d+) 个数值单元格.*?(?:应为|表头有) (\d+) ")
+_NUMERIC = re.compile(r"^[-+−]?[\d.,]+(?:万元|元)?$|^[/／\-－—–]{1,2}$")
+
+
 def import_document(
     doc: Document,
     path: str = "",
@@ -420,6 +449,8 @@ def import_document(
         if mp.dst is None:  # a table only the other format has (V2019 第二十条第（九）项)
             _table_issues(res, mp.src, mp.src.table)
     res.issues += _mixed_issues(mapped, fmt, absent)
+    if doc.copied:
+        res.issues = _copied_issues(doc, res)
     heads, iss = find_sections(doc, fmt)
     res.issues += iss
     res.narrative, res.preamble = narratives(doc, heads, fmt)
