@@ -218,7 +218,10 @@ def from_copied(text: str) -> Document:
         best = (_row_score(label), 0)
         for m in range(1, min(_MAX_WRAP, len(pending)) + 1):
             s = _row_score("".join(x.label for x in pending[-m:]) + label)
-            if s >= 3 and s > best[0]:
+            # equal scores: a label that is the end of a longer one (…规范性文件) takes the line
+            # above when that line is a fragment, not a label or header of its own
+            fragment = not any(_segments([x.label])[1][0] for x in pending[-m:])
+            if s >= 3 and (s > best[0] or (s == best[0] == 4 and fragment)):
                 best = (s, m)
         if best[1]:
             first = pending[-best[1]]
