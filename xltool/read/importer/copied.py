@@ -16,7 +16,7 @@ The rules, none of which guesses a number:
   label lines above it, or stands alone (section 四's data row has no label);
 * text lines between rows are cut into official header and group labels, longest label first;
   lines that cannot be cut entirely into labels are running text;
-* running text lines are joined into paragraphs (a paragraph ends at 。！？, a heading, the
+* running text lines are joined into paragraphs (a paragraph ends at 。！？：, a heading, the
   title, or a blank line), and the spaces a PDF puts between Chinese characters and digits
   (``2025 年``) are dropped.
 
@@ -35,8 +35,8 @@ from xltool.read.importer.document import Document, Para, Row, clean
 from xltool.spec import FORMATS, Style
 
 _NUMBER = re.compile(r"^[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:万元|元)?$|^[/／\-－—–]{1,2}$")
-_HEADING = re.compile(r"^(?:[一二三四五六七八九十]{1,2}[、.．]|[（(][一二三四五六七八九十]{1,2}[）)])")
-_END = re.compile(r"[。！？!?]$")
+_HEADING = re.compile(r"^(?:[一二三四五六七八九十]{1,2}[、.．]|[（(][一二三四五六七八九十]{1,2}[）)]|\d{1,2}[、．])")
+_END = re.compile(r"[。！？!?：:]$")
 _TITLE = re.compile(r"政府信息公开.{0,8}报告$")
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}\d])|(?<=[{_CJK}\d])\s+(?=[{_CJK}])")
