@@ -268,3 +268,23 @@ def test_a_label_that_ends_another_takes_the_fragment_above() -> None:
                       f"{head.rows[0].label} 1 2 3", label[: -len(short)], f"{short} 4 5 6"])
     rows = from_text(text).rows
     assert rows[-1].cells == (label, "4", "5", "6")
+
+
+def test_labels_and_numbers_copied_column_by_column_are_not_paired(tmp_path: Path) -> None:
+    """Some viewers copy a table column by column: every label, then every line of numbers. Which
+    numbers belong to which label is then unknown: nothing is placed, everything is listed."""
+    fmt = V2021
+    vals = _full(fmt, 6)
+    t = fmt.table("sec2.art20_1")
+    lines = hand_copy(fmt, 2025, vals, wrap=40).split("\n")
+    rows = [f"{r.label} {' '.join(_num(vals[t.cell_key(r.key, c.key)]) for c in t.columns)}" for r in t.rows]
+    i = lines.index(rows[0])
+    assert lines[i + 1] == rows[1]
+    lines[i : i + 2] = [r.label for r in t.rows] + [row.split(" ", 1)[1] for row in rows]
+    src = tmp_path / "复制.txt"
+    src.write_text("\n".join(lines), encoding="utf-8")
+    res = import_file(src)
+    assert not any(k.startswith("sec2.art20_1.") for k in res.values)  # neither blank nor paired
+    assert sum(i.code == "ROW_CELLS" for i in res.issues) == 2
+    assert sum(i.code == "COPIED_TEXT_UNPLACED" for i in res.issues) == 2
+    assert all(numbers(res)[k] == vals[k] for k in fmt.cells if not k.startswith("sec2.art20_1."))

@@ -166,8 +166,9 @@ def from_copied(text: str) -> Document:
                 flush_para()
         para.append(ln)
 
-    def flush_pending() -> None:
-        """Pending text lines: runs that are official labels become one header row, the rest prose."""
+    def flush_pending(blank: bool = True) -> None:
+        """Pending text lines: runs that are official labels become one header row, the rest prose;
+        a row label alone is a row of blank cells (``blank``), or a row of unknown cells."""
         nonlocal table, in_table
         if not pending:
             return
@@ -183,7 +184,8 @@ def from_copied(text: str) -> Document:
                 if not in_table:
                     table += 1
                     in_table = True
-                doc.blocks.append(Row((pending[i].label, *[""] * _widest()), f"第 {pending[i].n} 行", table))
+                cells = [""] * _widest() if blank else []
+                doc.blocks.append(Row((pending[i].label, *cells), f"第 {pending[i].n} 行", table))
                 i += 1
                 continue
             j = i
@@ -214,6 +216,13 @@ def from_copied(text: str) -> Document:
             pending.append(ln)
             continue
         label, first = ln.label, ln
+        # several row labels above a line of numbers alone: copied column by column, which numbers
+        # belong to which label is unknown (the rows are reported as not placed)
+        if not label and sum(_is_row_label(x.label) for x in pending) >= 2:
+            flush_pending(blank=False)
+            flush_para()
+            doc.blocks.append(Row(tuple(ln.values), f"第 {ln.n} 行", table))
+            continue
         # a label wrapped before its numbers: the text lines right above complete it
         best = (_row_score(label), 0)
         for m in range(1, min(_MAX_WRAP, len(pending)) + 1):
