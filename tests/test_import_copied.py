@@ -288,3 +288,18 @@ def test_labels_and_numbers_copied_column_by_column_are_not_paired(tmp_path: Pat
     assert sum(i.code == "ROW_CELLS" for i in res.issues) == 2
     assert sum(i.code == "COPIED_TEXT_UNPLACED" for i in res.issues) == 2
     assert all(numbers(res)[k] == vals[k] for k in fmt.cells if not k.startswith("sec2.art20_1."))
+
+
+def test_a_label_fragment_that_does_not_rejoin_is_listed(tmp_path: Path) -> None:
+    fmt = V2021
+    vals = _full(fmt, 2)
+    t3 = fmt.table("sec3")
+    label = t3.row("unable.need_creation").label
+    nums = " ".join(_num(vals[t3.cell_key("unable.need_creation", c.key)]) for c in t3.columns)
+    text = hand_copy(fmt, 2025, vals, wrap=40).replace(f"{label} {nums}", f"{label} {nums}\n（见说明）")
+    src = tmp_path / "复制.txt"
+    src.write_text(text, encoding="utf-8")
+    res = import_file(src)
+    assert res.errors == [] and numbers(res) == {k: vals[k] for k in fmt.cells}
+    [u] = [i for i in res.issues if i.code == "COPIED_TEXT_UNPLACED"]
+    assert "（见说明）" in u.message and "在表格中间" in u.message

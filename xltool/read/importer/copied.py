@@ -176,7 +176,12 @@ def from_copied(text: str) -> Document:
         i = 0
         while i < len(pending):
             if not segs_ok[i]:
-                add_prose(pending[i])
+                ln = pending[i]
+                if in_table and len(ln.label) <= 30 and not _HEADING.match(ln.text) and not _END.search(ln.text):
+                    flush_para()  # a stray line inside a table (reported when rows follow it)
+                    doc.blocks.append(Para(ln.text, f"第 {ln.n} 行"))
+                else:
+                    add_prose(ln)
                 i += 1
                 continue
             if _is_row_label(pending[i].label):  # a row whose cells are all blank: no number at all

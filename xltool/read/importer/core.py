@@ -371,6 +371,13 @@ def _copied_issues(doc: Document, res: ImportResult) -> list[Issue]:
         if m and int(m.group(1)) < int(m.group(2)):
             i = Issue(i.code, i.message.rstrip("。") + f"（{_RUN_TOGETHER}）。", i.severity, i.table, i.key, i.where)
         out.append(i)
+    blocks = doc.blocks
+    for k, b in enumerate(blocks):
+        if isinstance(b, Para) and 0 < k < len(blocks) - 1:
+            before, after = blocks[k - 1], blocks[k + 1]
+            if isinstance(before, Row) and isinstance(after, Row) and before.table == after.table:
+                out.append(Issue("COPIED_TEXT_UNPLACED", f"{b.where}的文字“{b.text}”在表格中间，但不是官方表格标签的一部分"
+                                 "（可能是换行后没能接上的标签），未导入。", "warning", None, None, b.where))
     used = set(res.where.values()) | {i.where for i in res.issues if i.where}
     extras = "|".join(res.extras)
     for r in doc.rows:
