@@ -16,7 +16,7 @@ The rules, none of which guesses a number:
   label lines above it, or stands alone (section 四's data row has no label);
 * text lines between rows are cut into official header and group labels, longest label first;
   lines that cannot be cut entirely into labels are running text;
-* running text lines are joined into paragraphs (a paragraph ends at 。！？：, a heading, the
+* running text lines are joined into paragraphs (a paragraph ends at 。！？, a heading, the
   title, or a blank line), and the spaces a PDF puts between Chinese characters and digits
   (``2025 年``) are dropped.
 
@@ -36,16 +36,17 @@ from xltool.spec import FORMATS, Style
 
 _NUMBER = re.compile(r"^[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:万元|元)?$|^[/／\-－—–]{1,2}$")
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]{1,2}[、.．]|[（(][一二三四五六七八九十]{1,2}[）)]|\d{1,2}[、．])")
-_END = re.compile(r"[。！？!?：:]$")
+_END = re.compile(r"[。！？!?]$")
 _TITLE = re.compile(r"政府信息公开.{0,8}报告$")
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}\d])|(?<=[{_CJK}\d])\s+(?=[{_CJK}])")
-_MAX_WRAP = 4  # label lines joined above a row's numbers
+_MAX_WRAP = 12  # lines of one wrapped label (a narrow label column)
 
 
 @lru_cache(maxsize=1)
-def _labels() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(row labels of data rows, header/group labels), both formats, normalised; longest first."""
+def _labels() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(row labels of data rows, every label, header/group labels only), both formats, normalised,
+    longest first."""
     rows: set[str] = set()
     heads: set[str] = set()
     for fmt in FORMATS.values():
@@ -62,12 +63,12 @@ def _labels() -> tuple[tuple[str, ...], tuple[str, ...]]:
     def norm(xs: set[str]) -> tuple[str, ...]:
         return tuple(sorted({norm_label(x) for x in xs}, key=len, reverse=True))
 
-    return norm(rows), norm(heads | rows)
+    return norm(rows), norm(heads | rows), norm(heads - rows)
 
 
 def _row_score(text: str) -> int:
     """How well ``text`` names an official data-row label (3+: it is one)."""
-    rows, _ = _labels()
+    rows = _labels()[0]
     return max((match_score(text, r) for r in rows), default=0) if text else 0
 
 
@@ -108,15 +109,82 @@ def _lines(text: str) -> list[_Line]:
         k = len(tokens)
         while k > 0 and _NUMBER.match(tokens[k - 1]):
             k -= 1
-        out.append(_Line(n, line, "".join(tokens[:k]), tokens[k:], blank))
+        if k == len(tokens) and k > 1 and _label_suffix(tokens[0]) and not _label_prefix(tokens[0] + tokens[1]):
+            out.append(_Line(n, tokens[0], tokens[0], [], blank))  # a group label's last piece
+            tokens, k, blank = tokens[1:], k - 1, False
+            line = " ".join(tokens)
+        label = "".join(tokens[:k])
+        if tokens[k:] and len(label) > 2 and _row_score(label) < 3 and not _row_prefix(label):
+            # a group label's fragment printed on the row's line: （三1.属于国家 0 0 …
+            for d in range(1, len(label) - 1):
+                head, rest = label[:d], label[d:]
+                if _label_prefix(head) and (_row_score(rest) >= 3 or _row_prefix(rest)):
+                    out.append(_Line(n, head, head, [], blank))
+                    label, blank = rest, False
+                    break
+        out.append(_Line(n, line, label, tokens[k:], blank))
         blank = False
     return out
+
+
+def _label_prefix(text: str) -> bool:
+    """``text`` is the start of an official header or group label (not a whole one)."""
+    n = norm_label(text)
+    return bool(n) and any(lab.startswith(n) and lab != n for lab in _labels()[1])
+
+
+def _label_suffix(text: str) -> bool:
+    """``text`` (a few characters) is the end of an official header or group label, not a whole one."""
+    n = norm_label(text)
+    return 0 < len(n) <= 12 and any(lab.endswith(n) and lab != n for lab in _labels()[2])
+
+
+def _tails(lines: list[_Line]) -> list[bool]:
+    """Per line: covered by official labels, or part of a run of uncovered lines that together end
+    a label or start a header/group label (a group label wrapped across a page: ``（三`` … ``）不``
+    ⏎ ``予公`` ⏎ ``开``)."""
+    ok = list(_segments([x.label for x in lines])[1])
+    i = 0
+    while i < len(ok):
+        if ok[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(ok) and not ok[j]:
+            j += 1
+        piece = norm_label("".join(x.label for x in lines[i:j]))
+        if _label_suffix(piece) or (len(piece) <= 12 and any(lab.startswith(piece) for lab in _labels()[2])):
+            ok[i:j] = [True] * (j - i)
+        i = j
+    return ok
+
+
+def _between(lines: list[_Line]) -> bool:
+    return all(_tails(lines))
+
+
+def _header_cells(lines: list[_Line]) -> list[str]:
+    """Header lines with cells wrapped within one printed line (``信息内容 上一年项目数 本年增/减``
+    ⏎ ``量``): a cell that is the start of a label takes, left to right, the next line's first
+    unused piece that continues it. Returns the lines' texts after that."""
+    toks = [ln.text.split() for ln in lines]
+    for i in range(len(toks) - 1):
+        for t in range(len(toks[i])):
+            tok = toks[i][t]
+            if not _label_prefix(tok) or norm_label(tok) in _labels()[1]:
+                continue
+            nxt = toks[i + 1]
+            if nxt:
+                joined = norm_label(tok + nxt[0])
+                if any(lab.startswith(joined) for lab in _labels()[1]):
+                    toks[i][t] = tok + nxt.pop(0)
+    return [" ".join(t) for t in toks]
 
 
 def _segments(texts: list[str]) -> tuple[list[str], list[bool]]:
     """Official labels that the lines ``texts`` (joined) consist of, and per line whether every
     character of it belongs to a label (longest label first at each place)."""
-    _, lexicon = _labels()
+    lexicon = _labels()[1]
     parts = [norm_label(t) for t in texts]
     s = "".join(parts)
     covered = [False] * len(s)
@@ -136,6 +204,29 @@ def _segments(texts: list[str]) -> tuple[list[str], list[bool]]:
         ok.append(bool(part) and all(covered[start : start + len(part)]))
         start += len(part)
     return segs, ok
+
+
+_HEADER_SKIP = 40  # lines of a repeated header between the halves of a wrapped label
+
+
+def _after(lines: list[_Line], k: int, label: str) -> tuple[int, int] | None:
+    """(e, f): lines[e:f] complete ``label`` (wrapped after its numbers), lines[k:e] being a whole
+    header between them (empty when the tail follows at once); None when nothing completes it."""
+    end = k
+    while end < len(lines) and end - k < _HEADER_SKIP and not lines[end].values:
+        end += 1
+    for e in range(k, end):
+        # what lies between: header lines, and the rest of a group label wrapped across the page
+        if e > k and not _between(lines[k:e]):
+            continue
+        tail = ""
+        for f in range(e, min(end, e + _MAX_WRAP)):
+            tail += lines[f].label
+            if not _row_prefix(label + tail) and _row_score(label + tail) < 3:
+                break
+            if _row_score(label + tail) >= 3:
+                return e, f + 1
+    return None
 
 
 def from_copied(text: str) -> Document:
@@ -172,9 +263,18 @@ def from_copied(text: str) -> Document:
         nonlocal table, in_table
         if not pending:
             return
+        texts = _header_cells(pending)
+        for x, t in zip(pending, texts, strict=True):
+            x.text = t
+            x.label = "".join(t.split())
+        pending[:] = [x for x in pending if x.text]
         segs_ok = _segments([ln.label or ln.text for ln in pending])[1]
+        tails = _tails(pending) if in_table else [False] * len(pending)
         i = 0
         while i < len(pending):
+            if not segs_ok[i] and tails[i]:
+                i += 1  # the rest of a group label (no numbers): nothing to place
+                continue
             if not segs_ok[i]:
                 ln = pending[i]
                 if in_table and len(ln.label) <= 30 and not _HEADING.match(ln.text) and not _END.search(ln.text):
@@ -237,16 +337,26 @@ def from_copied(text: str) -> Document:
             fragment = not any(_segments([x.label])[1][0] for x in pending[-m:])
             if s >= 3 and (s > best[0] or (s == best[0] == 4 and fragment)):
                 best = (s, m)
+        done = None
+        if best[0] < 3:
+            # ... or wrapped after them (perhaps wrapped before as well): the next text lines
+            # complete it, the header repeated at a page break possibly between the two halves
+            for m in range(0, min(_MAX_WRAP, len(pending)) + 1):
+                cand = "".join(x.label for x in pending[len(pending) - m:]) + label
+                if _row_prefix(cand):
+                    done = _after(lines, k, cand)
+                    if done is not None:
+                        best = (0, m)
+                        break
         if best[1]:
             first = pending[-best[1]]
             label = "".join(x.label for x in pending[-best[1]:]) + label
             del pending[-best[1]:]
-        # ... or wrapped after them: the next text line completes it
-        if _row_score(label) < 3 and _row_prefix(label) and k < len(lines) and not lines[k].values:
-            nxt = lines[k]
-            if _row_score(label + nxt.label) >= 3:
-                label += nxt.label
-                k += 1
+        if done is not None:
+            e, f = done
+            pending.extend(lines[k:e])
+            label += "".join(x.label for x in lines[e:f])
+            k = f
         # right after a table row or a header (no running text in between)
         near = _segments([x.text for x in pending])[1][-1] if pending else in_table
         is_row = _row_score(label) >= 3 or (not label and (len(ln.values) >= 2 or near))
