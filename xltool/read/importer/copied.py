@@ -169,6 +169,8 @@ def _header_cells(lines: list[_Line]) -> list[str]:
     unused piece that continues it. Returns the lines' texts after that."""
     toks = [ln.text.split() for ln in lines]
     for i in range(len(toks) - 1):
+        if not all(norm_label(x) in _labels()[1] or _label_prefix(x) for x in toks[i]):
+            continue  # not a header line (running text is never rearranged)
         for t in range(len(toks[i])):
             tok = toks[i][t]
             if not _label_prefix(tok) or norm_label(tok) in _labels()[1]:
