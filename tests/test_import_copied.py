@@ -326,3 +326,32 @@ def test_a_label_fragment_that_does_not_rejoin_is_listed(tmp_path: Path) -> None
     assert res.errors == [] and numbers(res) == {k: vals[k] for k in fmt.cells}
     [u] = [i for i in res.issues if i.code == "COPIED_TEXT_UNPLACED"]
     assert "（见说明）" in u.message and "在表格中间" in u.message
+
+
+def test_copied_text_with_a_2019_table_three_in_a_2021_report(tmp_path: Path) -> None:
+    """Both at once: a copy out of a PDF whose 表三 still has the single 2019 （六） row."""
+    v21 = _full(V2021, 4)
+    v19 = {k: v21[k] for k in V2019.cells if k in V2021.cells}
+    for c in V2019.table("sec3").columns:
+        v19[f"sec3.other.{c.key}"] = sum(v21[f"sec3.other.{r}.{c.key}"] for r in ("overdue_correction", "overdue_fee", "other"))
+    v19.update({k: 0 for k in V2019.cells if k not in v19})
+    heads = [s.heading for s in V2021.sections]
+    a = hand_copy(V2021, 2025, v21)
+    b = hand_copy(V2019, 2025, v19)
+    sec3 = b[b.index(heads[2]) : b.index(heads[3])]
+    text = a[: a.index(heads[2])] + sec3 + a[a.index(heads[3]) :]
+    src = tmp_path / "复制.txt"
+    src.write_text(text, encoding="utf-8")
+    res = import_file(src)
+    assert res.format.value == "2021" and res.errors == [], [i.message for i in res.issues]
+    [mixed] = [i for i in res.issues if i.code == "LAYOUT_MIXED"]
+    assert mixed.table == "表三"
+    got = numbers(res)
+    wholes = [v19[f"sec3.other.{c.key}"] for c in V2019.table("sec3").columns]
+    assert 0 in wholes and any(wholes)  # both cases: a 0 that splits into 0s, a number that cannot split
+    for k in V2021.cells:
+        if k.startswith("sec3.other."):
+            whole = v19[f"sec3.other.{k.split('.', 3)[3]}"]  # sec3.other.<sub-row>.<column>
+            assert got.get(k) == (0 if whole == 0 else None), k
+        else:
+            assert got[k] == v21[k], k
