@@ -355,3 +355,9 @@ def test_copied_text_with_a_2019_table_three_in_a_2021_report(tmp_path: Path) ->
             assert got.get(k) == (0 if whole == 0 else None), k
         else:
             assert got[k] == v21[k], k
+
+
+def test_an_amount_with_its_unit_after_a_space() -> None:
+    t = V2021.table("sec2.art20_8")
+    text = "\n".join([t.caption, " ".join([t.header_first, t.columns[0].label]), f"{t.rows[0].label} 51.98 万元"])
+    assert from_text(text).rows[-1].cells == (t.rows[0].label, "51.98万元")

@@ -40,6 +40,7 @@ _END = re.compile(r"[。！？!?]$")
 _TITLE = re.compile(r"政府信息公开.{0,8}报告$")
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}\d])|(?<=[{_CJK}\d])\s+(?=[{_CJK}])")
+_UNITS = ("万元", "元")
 _MAX_WRAP = 12  # lines of one wrapped label (a narrow label column)
 
 
@@ -106,6 +107,8 @@ def _lines(text: str) -> list[_Line]:
             blank = True
             continue
         tokens = line.split()
+        if len(tokens) >= 2 and tokens[-1] in _UNITS and _NUMBER.match(tokens[-2]):
+            tokens[-2:] = [tokens[-2] + tokens[-1]]  # "51.98 万元": the unit belongs to its number
         k = len(tokens)
         while k > 0 and _NUMBER.match(tokens[k - 1]):
             k -= 1
