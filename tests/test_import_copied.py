@@ -361,3 +361,26 @@ def test_an_amount_with_its_unit_after_a_space() -> None:
     t = V2021.table("sec2.art20_8")
     text = "\n".join([t.caption, " ".join([t.header_first, t.columns[0].label]), f"{t.rows[0].label} 51.98 万元"])
     assert from_text(text).rows[-1].cells == (t.rows[0].label, "51.98万元")
+
+
+def test_one_sub_table_of_table_two_in_the_other_layout(tmp_path: Path) -> None:
+    """A 2020 report whose 表二 is 2019 except “第二十条第（五）项” (2021 layout), and whose
+    “第二十条第（九）项” is missing: only （五） is mapped; the missing table is still missing."""
+    v19, v21 = _full(V2019, 3), _full(V2021, 3)
+    a = hand_copy(V2019, 2020, v19).split("\n")
+    b = hand_copy(V2021, 2020, v21).split("\n")
+    t5, t6, t9 = (V2019.table(f"sec2.art20_{n}") for n in (5, 6, 9))
+    block21 = b[b.index(t5.caption) : b.index(t6.caption)]
+    lines = a[: a.index(t5.caption)] + block21 + a[a.index(t6.caption) : a.index(t9.caption)]
+    lines += a[a.index(V2019.sections[2].heading) :]
+    src = tmp_path / "复制.txt"
+    src.write_text("\n".join(lines), encoding="utf-8")
+    res = import_file(src)
+    assert res.format.value == "2019"
+    [mixed] = [i for i in res.issues if i.code == "LAYOUT_MIXED"]
+    assert mixed.table == "表二" and t5.caption in mixed.message and t6.caption not in mixed.message
+    assert res.values["sec2.art20_5.licensing.decisions"].number == v21["sec2.art20_5.licensing.decisions"]
+    assert "sec2.art20_5.licensing.change" not in res.values
+    assert "sec2.art20_5.other_mgmt_services.decisions" not in res.values
+    assert res.values["sec2.art20_6.penalty.change"].number == v19["sec2.art20_6.penalty.change"]
+    assert any(i.code == "TABLE_NOT_FOUND" and t9.caption in i.message for i in res.issues)

@@ -429,7 +429,9 @@ def import_document(
     res.format = Found(fmt.id, det.how + _mixed_how(mapped, fmt))
     if det.conflict and not mapped:
         res.issues.append(Issue("FORMAT_CONFLICT", f"各表格使用的格式不一致：{det.how}，请核对。", "warning"))
-    mixed_sections = {mp.src.table.section for mp in mapped.values()}
+    # sections read wholly in the other layout: a table that layout does not have is not "missing"
+    mixed_sections = {mp.src.table.section for mp in mapped.values()} - {
+        t.section for t in fmt.tables if t.key not in mapped and (m := det.match.tables.get(t.key)) and m.values}
     absent: list[Table] = []
     for t in fmt.tables:
         mp = mapped.get(t.key)
@@ -440,8 +442,8 @@ def import_document(
             continue
         m = det.match.tables.get(t.key)
         if m is None or not m.values:
-            if t.section in mixed_sections and not any(x.table.key == t.key for fm in det.matches.values()
-                                                       for x in fm.tables.values() if x.values):
+            if t.section in mixed_sections and all(x.key != t.key for mp in mapped.values()
+                                                   for x in mp.src_fmt.tables):
                 absent.append(t)  # a table the other layout does not have: said in LAYOUT_MIXED
                 continue
             if m is not None:
