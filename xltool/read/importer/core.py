@@ -299,13 +299,21 @@ def _fmt_of(det: Detection, m: TableMatch) -> str:
 
 
 def _mixed_how(mapped: dict[str, Mapped], fmt: Format) -> str:
+    """What was read in the other layout, for the format's ``how`` (sub-tables named when not all)."""
     if not mapped:
         return ""
-    by: dict[str, set[str]] = {}
+    by: dict[str, list[Mapped]] = {}
     for mp in mapped.values():
-        by.setdefault(mp.src_fmt.id, set()).add(short(mp.src.table.section))
-    parts = "；".join(f"{'、'.join(sorted(secs))}按其所用的 {fid} 版格式读取" for fid, secs in sorted(by.items()))
-    return f"（{parts}，只导入与 {fmt.id} 版含义完全相同的数字）"
+        by.setdefault(mp.src_fmt.id, []).append(mp)
+    parts = []
+    for fid, mps in sorted(by.items()):
+        names = []
+        for sec in dict.fromkeys(mp.src.table.section for mp in mps):
+            tables = [mp.src.table for mp in mps if mp.src.table.section == sec]
+            every = {t.key for t in fmt.tables if t.section == sec} <= {t.key for t in tables}
+            names.append(short(sec) + ("" if every else "".join(f"“{t.caption}”" for t in tables)))
+        parts.append(f"{'、'.join(names)}按其所用的 {fid} 版格式读取")
+    return f"（{'；'.join(parts)}，只导入与 {fmt.id} 版含义完全相同的数字）"
 
 
 def _labels(keys: list[str], fmt: Format, limit: int = 8) -> str:
