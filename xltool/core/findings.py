@@ -141,6 +141,11 @@ _DECLARED: tuple[Code, ...] = (
     Code("TEXT_SECTION_MISSING", WARNING, "年报缺少某一部分的标题", NARRATIVE),
     Code("TEXT_SECTION_NUMBER", WARNING, "年报某一部分的标题序号与格式不符", NARRATIVE),
     Code("TEXT_YEAR", WARNING, "标题或文字中的年度与报告年度不符（可能沿用了往年的文字）", NARRATIVE),
+    # published tables as found in the wild
+    Code("LAYOUT_MIXED", WARNING, "已发布的报告中某张表格使用另一版格式（如 2021 版报告中仍用 2019 版的表二，或表三只有一行其他处理）："
+                                  "该表按其自身格式读取，只导入含义完全相同的数字，其余留空", READ),
+    Code("COPIED_TEXT_UNPLACED", WARNING, "从 PDF 复制的文字中有内容对应不到表格（一行数字找不到对应的表格行，"
+                                          "或表格中间的文字不是官方标签），未导入", READ),
     # year over year (--previous; rules/yoy.py): key figures that jump or collapse
     Code("YOY_JUMP", WARNING, "主要指标比上年增长超过 5 倍，请核实", CHECK),
     Code("YOY_DROP", WARNING, "主要指标不到上年的五分之一，请核实", CHECK),

@@ -22,8 +22,9 @@ from xltool.core.labels import norm_label
 from xltool.core.model import BLANK, CellValue
 from xltool.core.numbers import show
 from xltool.read.importer.document import Document, DocumentError, Para, Row, load
-from xltool.read.importer.tables import Detection, Issue, detect, short
-from xltool.spec import CURRENT, FORMATS, Format, SpecError
+from xltool.read.importer.tables import Detection, Issue, Mapped, TableMatch, detect, map_table, short
+from xltool.spec import CURRENT, FORMATS, Format, SpecError, Table
+from xltool.spec.crosswalk import crosswalk
 
 SOURCE_KIND_ZH = {"text": "文本", "html": "网页", "docx": "Word 文档", "pdf": "PDF"}
 
@@ -276,6 +277,132 @@ def _phone(doc: Document) -> str | None:
 # --- the whole report ---------------------------------------------------------------------
 
 
+def _table_issues(res: ImportResult, m: TableMatch, t: Table) -> None:
+    """A found table's own issues, its extra rows and the rows it lacks (``t`` as its layout declares it)."""
+    res.issues += m.issues
+    for label, vals in m.extras.items():
+        res.extras[label] = vals
+        res.issues.append(Issue("EXTRA_ROW", f"{short(t.section)}中有官方格式以外的行“{label.split('·', 1)[-1]}”（{vals}），"
+                                              "未导入，请核对。", "warning", short(t.section)))
+    told = {i.key for i in m.issues if i.code == "ROW_CELLS"}
+    missing_rows = [r.label for r in t.rows if f"{t.key}.{r.key}" not in told
+                    and not any(t.cell_key(r.key, c.key) in m.values for c in t.columns)]
+    if missing_rows and m.values:
+        shown = "”“".join(missing_rows[:4]) + ("”等" if len(missing_rows) > 4 else "”")
+        where = f"“{t.caption}”" if t.section == "sec2" else ""
+        res.issues.append(Issue("ROW_NOT_FOUND", f"{short(t.section)}{where}中找不到“{shown}，这些数字未导入。", "error",
+                                short(t.section)))
+
+
+def _fmt_of(det: Detection, m: TableMatch) -> str:
+    return next(fid for fid, fm in det.matches.items() if fm.tables.get(m.table.key) is m)
+
+
+def _mixed_how(mapped: dict[str, Mapped], fmt: Format) -> str:
+    """What was read in the other layout, for the format's ``how`` (sub-tables named when not all)."""
+    if not mapped:
+        return ""
+    by: dict[str, list[Mapped]] = {}
+    for mp in mapped.values():
+        by.setdefault(mp.src_fmt.id, []).append(mp)
+    parts = []
+    for fid, mps in sorted(by.items()):
+        names = []
+        for sec in dict.fromkeys(mp.src.table.section for mp in mps):
+            tables = [mp.src.table for mp in mps if mp.src.table.section == sec]
+            every = {t.key for t in fmt.tables if t.section == sec} <= {t.key for t in tables}
+            names.append(short(sec) + ("" if every else "".join(f"“{t.caption}”" for t in tables)))
+        parts.append(f"{'、'.join(names)}按其所用的 {fid} 版格式读取")
+    return f"（{'；'.join(parts)}，只导入与 {fmt.id} 版含义完全相同的数字）"
+
+
+def _labels(keys: list[str], fmt: Format, limit: int = 8) -> str:
+    """Cells named by row: 'Row' when every column of it is meant, else 'Row（col、col）'."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for k in keys:
+        cd = fmt.cells.get(k)
+        if cd is not None:
+            rows.setdefault((cd.table.key, cd.row.label), []).append(cd.column.label)
+    parts = []
+    for (tkey, label), cols in rows.items():
+        every = len(cols) == len(fmt.table(tkey).columns)
+        parts.append(f"“{label}”" if every else f"“{label}”（{'、'.join(cols)}）")
+    return "、".join(parts[:limit]) + (f" 等 {len(parts)} 行" if len(parts) > limit else "")
+
+
+def _mixed_issues(mapped: dict[str, Mapped], fmt: Format, absent: list[Table]) -> list[Issue]:
+    """One LAYOUT_MIXED warning per section with a table in the other layout: which table uses which
+    format, what was carried over exactly, and what was left unfilled or had no place."""
+    out: list[Issue] = []
+    by_section: dict[tuple[str, str], list[Mapped]] = {}
+    for mp in mapped.values():
+        by_section.setdefault((mp.src.table.section, mp.src_fmt.id), []).append(mp)
+    for (sec, src_id), mps in by_section.items():
+        src = mps[0].src_fmt
+        captions = "".join(f"“{mp.src.table.caption}”" for mp in mps) if sec == "sec2" else ""
+        filled = [k for mp in mps for k in mp.values if k not in mp.zero_split]
+        zero = [k for mp in mps for k in mp.zero_split]
+        unsplit = [k for mp in mps for k in mp.unsplit]
+        cw = crosswalk(src, fmt)
+        parts = {d for k in unsplit for d in cw.splits[k]}
+        unfilled = [k for mp in mps for k in mp.unfilled if k not in parts]
+        unfilled += [t.cell_key(r.key, c.key) for t in absent if t.section == sec for r in t.rows for c in t.columns]
+        dropped = [k for mp in mps for k in mp.dropped]
+        text = (f"{short(sec)}{captions}使用的是 {src_id} 版格式（{src.document}）的表格，而本报告按 {fmt.id} 版格式导入："
+                f"该表已按 {src_id} 版的标签读取")
+        text += f"，与 {fmt.id} 版含义完全相同的 {len(filled)} 个数已导入" if filled else f"，其中没有与 {fmt.id} 版含义相同的数字"
+        if zero:
+            text += f"；{len(zero)} 个单元格（{_labels(zero, fmt)}）在 {src_id} 版中的合计为 0，按 0 导入"
+        if unsplit:
+            text += (f"；{src_id} 版的 {_labels(unsplit, src)}是 {fmt.id} 版几个单元格之和，不为 0，无法拆分，"
+                     f"对应的 {len(parts)} 个单元格留空未填：{_labels(sorted(parts, key=list(fmt.cells).index), fmt)}")
+        if unfilled:
+            text += f"；{fmt.id} 版的 {len(unfilled)} 个单元格在 {src_id} 版中没有对应项，留空未填：{_labels(unfilled, fmt)}"
+        if dropped:
+            text += f"；{src_id} 版中的 {len(dropped)} 个数在 {fmt.id} 版中没有对应项，未导入：{_labels(dropped, src)}"
+        text += "。请核对，需要时按原报告补填。"
+        first = mps[0]
+        out.append(Issue("LAYOUT_MIXED", text, "warning", short(sec), first.src.table.key,
+                         next(iter(first.src.where.values()), None)))
+    return out
+
+
+_RUN_TOGETHER = "从 PDF 复制的文字中，相邻的数字之间没有空格时会连在一起（如“1020”），无法确定如何拆分，不作猜测"
+
+
+def _copied_issues(doc: Document, res: ImportResult) -> list[Issue]:
+    """Text copied out of a PDF: a row with too few numbers gets the likely reason, and every line
+    of numbers that went nowhere is listed (COPIED_TEXT_UNPLACED)."""
+    out: list[Issue] = []
+    for i in res.issues:
+        m = _COUNTS.search(i.message) if i.code == "ROW_CELLS" else None
+        if m and int(m.group(1)) < int(m.group(2)):
+            i = Issue(i.code, i.message.rstrip("。") + f"（{_RUN_TOGETHER}）。", i.severity, i.table, i.key, i.where)
+        out.append(i)
+    blocks = doc.blocks
+    for k, b in enumerate(blocks):
+        if isinstance(b, Para) and 0 < k < len(blocks) - 1:
+            before, after = blocks[k - 1], blocks[k + 1]
+            if isinstance(before, Row) and isinstance(after, Row) and before.table == after.table:
+                out.append(Issue("COPIED_TEXT_UNPLACED", f"{b.where}的文字“{b.text}”在表格中间，但不是官方表格标签的一部分"
+                                 "（可能是换行后没能接上的标签），未导入。", "warning", None, None, b.where))
+    used = set(res.where.values()) | {i.where for i in res.issues if i.where}
+    extras = "|".join(res.extras)
+    for r in doc.rows:
+        nums = [c for c in r.cells if _NUMERIC.match(c)]
+        label = "".join(c for c in r.cells if not _NUMERIC.match(c))
+        if not nums or r.where in used or (label and label in extras):
+            continue
+        what = f"“{label}”一行" if label else "一行数字"
+        out.append(Issue("COPIED_TEXT_UNPLACED", f"{r.where}的{what}（{' '.join(nums)}）"
+                         "找不到对应的表格行（标签缺失或无法识别），未导入。", "warning", None, None, r.where))
+    return out
+
+
+_COUNTS = re.compile(r"有 (\d+) 个数值单元格.*?(?:应为|表头有) (\d+) ")
+_NUMERIC = re.compile(r"^[-+−]?[\d.,]+(?:万元|元)?$|^[/／\-－—–]{1,2}$")
+
+
 def import_document(
     doc: Document,
     path: str = "",
@@ -306,12 +433,27 @@ def import_document(
         res.format = Found(None, det.how)
         return res
     fmt = det.match.fmt
-    res.format = Found(fmt.id, det.how)
-    if det.conflict:
-        res.issues.append(Issue("FORMAT_CONFLICT", f"各表格使用的格式不一致：{det.how}。", "warning"))
+    mapped = {m.table.key: map_table(m, det.matches[_fmt_of(det, m)].fmt, fmt) for m in det.odd()}
+    res.format = Found(fmt.id, det.how + _mixed_how(mapped, fmt))
+    if det.conflict and not mapped:
+        res.issues.append(Issue("FORMAT_CONFLICT", f"各表格使用的格式不一致：{det.how}，请核对。", "warning"))
+    # sections read wholly in the other layout: a table that layout does not have is not "missing"
+    mixed_sections = {mp.src.table.section for mp in mapped.values()} - {
+        t.section for t in fmt.tables if t.key not in mapped and (m := det.match.tables.get(t.key)) and m.values}
+    absent: list[Table] = []
     for t in fmt.tables:
+        mp = mapped.get(t.key)
+        if mp is not None:
+            res.values.update(mp.values)
+            res.where.update(mp.where)
+            _table_issues(res, mp.src, mp.src.table)
+            continue
         m = det.match.tables.get(t.key)
         if m is None or not m.values:
+            if t.section in mixed_sections and all(x.key != t.key for mp in mapped.values()
+                                                   for x in mp.src_fmt.tables):
+                absent.append(t)  # a table the other layout does not have: said in LAYOUT_MIXED
+                continue
             if m is not None:
                 res.issues += m.issues
             what = f"“{t.caption}”" if t.section == "sec2" else ""
@@ -319,19 +461,13 @@ def import_document(
             continue
         res.values.update(m.values)
         res.where.update(m.where)
-        res.issues += m.issues
-        for label, vals in m.extras.items():
-            res.extras[label] = vals
-            res.issues.append(Issue("EXTRA_ROW", f"{short(t.section)}中有官方格式以外的行“{label.split('·', 1)[-1]}”（{vals}），"
-                                                  "未导入，请核对。", "warning", short(t.section)))
-        told = {i.key for i in m.issues if i.code == "ROW_CELLS"}
-        missing_rows = [r.label for r in t.rows if f"{t.key}.{r.key}" not in told
-                        and not any(t.cell_key(r.key, c.key) in m.values for c in t.columns)]
-        if missing_rows and m.values:
-            shown = "”“".join(missing_rows[:4]) + ("”等" if len(missing_rows) > 4 else "”")
-            where = f"“{t.caption}”" if t.section == "sec2" else ""
-            res.issues.append(Issue("ROW_NOT_FOUND", f"{short(t.section)}{where}中找不到“{shown}，这些数字未导入。", "error",
-                                    short(t.section)))
+        _table_issues(res, m, t)
+    for mp in mapped.values():
+        if mp.dst is None:  # a table only the other format has (V2019 第二十条第（九）项)
+            _table_issues(res, mp.src, mp.src.table)
+    res.issues += _mixed_issues(mapped, fmt, absent)
+    if doc.copied:
+        res.issues = _copied_issues(doc, res)
     heads, iss = find_sections(doc, fmt)
     res.issues += iss
     res.narrative, res.preamble = narratives(doc, heads, fmt)

@@ -62,6 +62,7 @@ class Document:
     kind: str  # "text" / "html" / "docx"
     blocks: list[Block] = field(default_factory=list)
     page_title: str | None = None  # HTML <title>, DOCX core title
+    copied: bool = False  # text copied out of a PDF (no tabs): rows rebuilt from lines (``copied``)
 
     @property
     def rows(self) -> list[Row]:
@@ -106,6 +107,10 @@ def from_text(text: str) -> Document:
     short bare line right after a label cell (≤ 1 blank line between), which continues it.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\t" not in text:  # no cells: text copied out of a PDF viewer, rows are rebuilt from lines
+        from xltool.read.importer.copied import from_copied  # lazy: copied imports this module
+
+        return from_copied(text)
     doc = Document("text")
     row: list[str] | None = None
     row_line = 0

@@ -12,6 +12,7 @@ value is placed only where a label says where it goes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ from xltool.spec import (
     Table,
     format_for_year,
 )
+from xltool.spec.crosswalk import crosswalk
 
 _ROW_GAP = 4  # unknown rows tolerated between two rows of one table
 _HEADER_BAND = 8  # rows searched above section 三's first data row for its header
@@ -342,18 +344,34 @@ class Detection:
     per_section: dict[str, str | None]
     how: str
     conflict: bool = False
+    matches: dict[str, FormatMatch] = field(default_factory=dict)  # every format's match
+
+    def odd(self) -> list[TableMatch]:
+        """Tables laid out in another format than the one the document is read in (see ``odd_tables``)."""
+        return odd_tables(self.match, self.matches) if self.match is not None else []
 
 
 def detect(rows: Sequence[Row], prefer: str | None = None, year: int | None = None) -> Detection:
-    """Match both formats; the labels decide (section by section), not the year."""
+    """Match both formats; the labels decide (section by section), not the year.
+
+    When the sections disagree, the document is read in the format of the report year; without
+    one, in the format most sections point to, and on a tie in the newer format (a table laid
+    out in the 2021 format means the report was written in 2021 or later). A table laid out in
+    the other format is then read by its own layout (``odd_tables``, ``map_table``).
+    """
     matches = {fid: match_format(rows, f) for fid, f in FORMATS.items()}
     scores = {sec: {fid: m.section_score(sec) for fid, m in matches.items()} for sec in TABLE_SECTIONS}
     if not any(m.tables for m in matches.values()) and prefer not in FORMATS:
-        return Detection(None, {s: None for s in TABLE_SECTIONS}, "没有找到年报表格", False)
+        return Detection(None, {s: None for s in TABLE_SECTIONS}, "没有找到年报表格", False, matches)
     d = decide_format(scores, prefer=prefer, year=year)
     per, signals = d.per_section, {f for f in d.per_section.values() if f}
     fid = d.chosen or (format_for_year(year).id if year is not None and _fits(year) else CURRENT.id)
+    by_year = format_for_year(year).id if year is not None and _fits(year) else None
     names = {s: TABLE_SHEETS[s][1] for s in TABLE_SECTIONS}
+    if d.basis == "conflict" and by_year not in signals:
+        votes = Counter(f for f in per.values() if f)
+        top = max(votes.values())
+        fid = max((f for f, n in votes.items() if n == top), key=lambda f: FORMATS[f].years[0])
     if d.basis == "requested":
         how = f"按 --format 指定为 {fid} 版格式"
         if signals and signals != {fid}:
@@ -363,12 +381,15 @@ def detect(rows: Sequence[Row], prefer: str | None = None, year: int | None = No
         how = f"{fid} 版格式（{FORMATS[fid].document}）：由{by}的表格标签判断"
     elif d.basis == "conflict":
         parts = "，".join(f"{names[s]}像 {f} 版" for s, f in per.items() if f)
-        how = f"各表格标签指向不同格式（{parts}），按 {fid} 版读取，请核对"
+        votes = Counter(f for f in per.values() if f)
+        rest = max((n for f, n in votes.items() if f != fid), default=0)
+        why = f"按报告年度 {year} " if by_year == fid else "按多数表格" if votes[fid] > rest else "按较新的格式"
+        how = f"各表格标签指向不同格式（{parts}），{why}以 {fid} 版读取"
     elif d.basis == "year" or (year is not None and _fits(year)):
         how = f"表格标签无法区分两版格式，按年度 {year} 采用 {fid} 版"
     else:
         how = f"表格标签无法区分两版格式，按现行 {fid} 版读取"
-    return Detection(matches[fid], per, how, d.conflict)
+    return Detection(matches[fid], per, how, d.conflict, matches)
 
 
 def _fits(year: int) -> bool:
@@ -377,3 +398,72 @@ def _fits(year: int) -> bool:
     except SpecError:
         return False
     return True
+
+
+# --- mixed layouts: a table in the other format ------------------------------------------
+
+
+def placed(m: TableMatch) -> int:
+    """How surely a match reads its table: rows that got values, plus header columns named."""
+    t = m.table
+    rows = sum(any(t.cell_key(r.key, c.key) in m.values for c in t.columns) for r in t.rows)
+    return rows + m.cols_found if rows else 0
+
+
+def odd_tables(target: FormatMatch, matches: dict[str, FormatMatch]) -> list[TableMatch]:
+    """Tables whose labels fit another format better than the document's (per table, by placed
+    rows and named columns; a tie is not a signal), and tables only another format has."""
+    out: list[TableMatch] = []
+    for fid, fm in matches.items():
+        if fid == target.fmt.id:
+            continue
+        for key, m in fm.tables.items():
+            if not m.values:
+                continue
+            mine = target.tables.get(key)
+            if mine is None or placed(m) > placed(mine):
+                out.append(m)
+    return out
+
+
+@dataclass
+class Mapped:
+    """A table read by its own layout, carried onto the document's format (exact cells only)."""
+
+    src: TableMatch
+    src_fmt: Format
+    dst: Table | None  # the same table in the document's format (None: that format has none)
+    values: dict[str, CellValue] = field(default_factory=dict)  # destination key → value
+    where: dict[str, str] = field(default_factory=dict)
+    zero_split: list[str] = field(default_factory=list)  # destination keys filled with 0 from a 0 sum
+    unfilled: list[str] = field(default_factory=list)  # destination keys left without a value
+    dropped: list[str] = field(default_factory=list)  # source keys with a value that has no place
+    unsplit: list[str] = field(default_factory=list)  # source keys holding a sum (not 0) of destination cells
+
+
+def map_table(m: TableMatch, src: Format, dst: Format) -> Mapped:
+    """``m`` (a table of ``src``) onto ``dst`` where the crosswalk is exact; never a guessed number."""
+    cw = crosswalk(src, dst)
+    dt = next((t for t in dst.tables if t.key == m.table.key), None)
+    out = Mapped(m, src, dt)
+    vals = m.values
+    split_of = {d: s for s, ds in cw.splits.items() for d in ds}
+    keys = [dt.cell_key(r.key, c.key) for r in dt.rows for c in dt.columns] if dt is not None else []
+    for d in keys:
+        s = cw.same.get(d)
+        parts = cw.sums.get(d)
+        whole = split_of.get(d)
+        if s is not None and s in vals:
+            out.values[d], out.where[d] = vals[s], m.where.get(s, "")
+        elif parts and all(p in vals and vals[p].state == "number" for p in parts):
+            out.values[d] = CellValue.of(sum(vals[p].number or 0 for p in parts))
+            out.where[d] = m.where.get(parts[0], "")
+        elif whole is not None and whole in vals and vals[whole].state == "number" and vals[whole].number == 0:
+            out.values[d], out.where[d] = CellValue.of(0), m.where.get(whole, "")
+            out.zero_split.append(d)
+        else:
+            out.unfilled.append(d)
+    for s, v in vals.items():
+        if v.state != "blank" and not any(d in out.values for d in cw.targets(s)):
+            (out.unsplit if s in cw.splits else out.dropped).append(s)
+    return out
