@@ -11,12 +11,12 @@ as the workbook's; a row whose numbers ran together (1020) must be listed, never
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_writer
 from xltool.cli import main
 from xltool.core.findings import REGISTRY
 from xltool.pipeline.synth import synth_values
@@ -24,7 +24,7 @@ from xltool.read import read_file
 from xltool.read.importer import from_text, import_file
 from xltool.read.importer.core import ImportResult
 from xltool.spec import V2019, V2021, Format, Style, Table
-from xltool.workbook.soffice import convert, find_soffice, make_profile
+from xltool.workbook.soffice import convert, make_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 RETURNS = ROOT / "samples" / "returns"
@@ -41,21 +41,12 @@ SAMPLES = [
 SOURCES = ("docx", "html")
 
 
-def writer_available() -> bool:
-    exe = find_soffice()
-    if exe is None:
-        return False
-    program = Path(os.path.realpath(exe)).parent
-    return any(program.glob("libswlo.*")) or any(program.glob("swlo.dll"))
 
 
 @pytest.fixture(scope="module")
 def copied(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
     """Each sample rendered to PDF, its text as a viewer's copy gives it, saved as .txt."""
-    if not writer_available():
-        if os.environ.get("XLTOOL_REQUIRE_WRITER") == "1":
-            pytest.fail("XLTOOL_REQUIRE_WRITER=1 but LibreOffice Writer is not installed")
-        pytest.skip("LibreOffice Writer not installed: install libreoffice-writer-nogui to run this test")
+    require_writer()
     from pypdf import PdfReader
 
     d = tmp_path_factory.mktemp("copied")

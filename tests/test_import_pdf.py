@@ -4,18 +4,18 @@ to the same numbers as the workbook; a PDF without a text layer gets a clear mes
 from __future__ import annotations
 
 import io
-import os
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_writer
 from xltool.cli import main
 from xltool.pipeline.published import narrative_findings
 from xltool.read import read_file
 from xltool.read.importer import import_file
 from xltool.read.importer.pdf import SCANNED
-from xltool.workbook.soffice import convert, find_soffice, make_profile
+from xltool.workbook.soffice import convert, make_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 RETURNS = ROOT / "samples" / "returns"
@@ -28,20 +28,11 @@ SAMPLES = [
 ]
 
 
-def writer_available() -> bool:
-    exe = find_soffice()
-    if exe is None:
-        return False
-    program = Path(os.path.realpath(exe)).parent
-    return any(program.glob("libswlo.*")) or any(program.glob("swlo.dll"))
 
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    if not writer_available():
-        if os.environ.get("XLTOOL_REQUIRE_WRITER") == "1":
-            pytest.fail("XLTOOL_REQUIRE_WRITER=1 but LibreOffice Writer is not installed")
-        pytest.skip("LibreOffice Writer not installed: install libreoffice-writer-nogui to run this test")
+    require_writer()
     d = tmp_path_factory.mktemp("pdf")
     docs = []
     for name in SAMPLES:

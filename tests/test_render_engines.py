@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import writer_available
 from xltool.cli import main
 from xltool.pipeline.combine import combine
 from xltool.pipeline.synth import synth_values
 from xltool.spec import V2021
-from xltool.workbook.soffice import convert, find_soffice, make_profile
+from xltool.workbook.soffice import convert, make_profile
 from xltool.write.template import write_workbook
 
 YEAR = 2025
@@ -30,13 +31,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
-def writer_available() -> bool:
-    """LibreOffice with Writer (libreoffice-writer-nogui): DOCX import needs it, Calc alone cannot."""
-    exe = find_soffice()
-    if exe is None:
-        return False
-    program = Path(os.path.realpath(exe)).parent
-    return any(program.glob("libswlo.*")) or any(program.glob("swlo.dll"))
 
 
 def find_chromium() -> str | None:
