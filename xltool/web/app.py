@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from xltool import __version__
+from xltool.pipeline.render import RenderError
 from xltool.pipeline.workspace import (
     Workspace,
     WorkspaceError,
@@ -42,11 +44,14 @@ from xltool.pipeline.workspace import (
     write_chase_list,
 )
 from xltool.pipeline.workspace.ops import SUMMARIES
+from xltool.pipeline.workspace.report import SummaryReport, summary_report
 from xltool.pipeline.workspace.status import CHASE_STATES, STATES, skipped, unidentified
 from xltool.pipeline.workspace.summary import summary_name
 from xltool.pipeline.workspace.templates import template_files, write_workspace_templates
+from xltool.web.charts import bar_chart
 from xltool.web.jobs import Busy, Job, Jobs
 from xltool.web.security import CSRF_FIELD, CSRF_HEADER, Guard, GuardMiddleware, new_token, size_zh
+from xltool.write.render.html import table_html, write_html
 
 HERE = Path(__file__).resolve().parent
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -352,26 +357,71 @@ def feedback_download(request: Request) -> Response:
     return _download(path, path.name)
 
 
+class Reports:
+    """The summary's report and charts, made once per summary file (its size and mtime):
+    reading the workbook back takes a second, a page view should not."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: tuple[str, int, int] | None = None
+        self._report: SummaryReport | None = None
+
+    def get(self, ws: Workspace) -> SummaryReport:
+        target = ws.root / SUMMARIES / summary_name(ws)
+        with self._lock:
+            st = target.stat()  # FileNotFoundError: no summary yet
+            stamp = (str(target), st.st_mtime_ns, st.st_size)
+            if self._stamp != stamp or self._report is None:
+                self._report = summary_report(ws, target)
+                self._stamp = stamp
+            return self._report
+
+
+def _reports(request: Request) -> Reports:
+    reports: Reports = request.app.state.reports
+    return reports
+
+
 def summary_page(request: Request) -> Response:
     ws = _ws(request)
+    report: SummaryReport | None = None
+    problem = None
     try:
         target = ws.root / SUMMARIES / summary_name(ws)
         version = state_version(ws)
+        if target.is_file():
+            try:
+                report = _reports(request).get(ws)
+            except RenderError as e:
+                problem = str(e)
     finally:
         ws.close()
-    return _page("summary.html", request, exists=target.is_file(), name=target.name, state_version=version)
+    tables, charts = [], []
+    if report is not None:
+        tables = [(sec.key, sec.heading, table_html(sec.table)) for sec in report.prepared.doc.sections
+                  if sec.table is not None]
+        charts = [(s.title, s.unit, bar_chart(s, n)) for n, s in enumerate(report.charts)]
+    return _page("summary.html", request, exists=target.is_file(), name=target.name, state_version=version,
+                 report=report, tables=tables, charts=charts, problem=problem)
 
 
-def combine_work(ws: Workspace, job: Job) -> dict[str, Any]:
-    job.progress(0, 0, "combine")
-    res = combine_workspace(ws)
-    assert res.output is not None
-    return {"name": res.output.name, "agencies": len(res.rows)}
+def combine_work(reports: Reports) -> Any:
+    def work(ws: Workspace, job: Job) -> dict[str, Any]:
+        job.progress(0, 0, "combine")
+        res = combine_workspace(ws)
+        assert res.output is not None
+        job.progress(0, 0, "report")
+        try:  # the page after the job shows the tables at once
+            reports.get(ws)
+        except RenderError:
+            pass  # the 汇总 page says why
+        return {"name": res.output.name, "agencies": len(res.rows)}
+    return work
 
 
 async def summary_post(request: Request) -> Response:
     await _form(request)
-    return _start(request, "combine", "生成汇总表", combine_work)
+    return _start(request, "combine", "生成汇总表", combine_work(_reports(request)))
 
 
 def summary_download(request: Request) -> Response:
@@ -383,6 +433,38 @@ def summary_download(request: Request) -> Response:
     if not target.is_file():
         raise HTTPException(404, "还没有生成汇总表，请先在“汇总”页点“生成汇总表”。")
     return _download(target, target.name)
+
+
+def report_download(request: Request) -> Response:
+    """The publishable report of the summary (HTML or Word), as ``xltool render`` writes it."""
+    ext = str(request.path_params["ext"])
+    if ext not in ("html", "docx"):
+        raise HTTPException(404)
+    ws = _ws(request)
+    try:
+        try:
+            report = _reports(request).get(ws)
+        except FileNotFoundError:
+            raise HTTPException(404, "还没有生成汇总表，请先在“汇总”页点“生成汇总表”。") from None
+        except RenderError as e:
+            raise HTTPException(400, str(e)) from None
+    finally:
+        ws.close()
+    doc = report.prepared.doc
+    d = Path(tempfile.mkdtemp(prefix="xltool-report-"))
+    try:
+        target = d / f"report.{ext}"
+        if ext == "html":
+            write_html(doc, target)
+        else:
+            from xltool.write.render.docx import write_docx  # lazy, as in the CLI: python-docx + lxml
+
+            write_docx(doc, target)
+    except BaseException:
+        shutil.rmtree(d, ignore_errors=True)
+        raise
+    name = display_name(f"{doc.title}{'（草稿）' if report.draft else ''}.{ext}", 1)
+    return _download(target, name, BackgroundTask(shutil.rmtree, d, ignore_errors=True))
 
 
 def templates_page(request: Request) -> Response:
@@ -514,6 +596,7 @@ def create_app(root: str | Path, *, token: str | None = None, port: int = 0,
         Route("/summary", summary_page),
         Route("/summary", summary_post, methods=["POST"]),
         Route("/summary/download", summary_download),
+        Route("/summary/report.{ext:str}", report_download),
         Route("/templates", templates_page),
         Route("/templates", templates_post, methods=["POST"]),
         Route("/templates/zip", templates_zip),
@@ -528,5 +611,6 @@ def create_app(root: str | Path, *, token: str | None = None, port: int = 0,
     app.state.root = Path(root)
     app.state.max_files = max_files
     app.state.jobs = Jobs(Path(root))
+    app.state.reports = Reports()
     return GuardMiddleware(app, guard, error_page)
 
