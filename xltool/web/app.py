@@ -13,10 +13,12 @@ import tempfile
 import threading
 import time
 import zipfile
+from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
@@ -128,21 +130,41 @@ def _jobs(request: Request) -> Jobs:
     return jobs
 
 
+def roster_rows(states: list[Any]) -> str:
+    """The 总览 table's body in one pass of plain string building: for 2,000 agencies a Jinja
+    loop (attribute lookups, Markup objects) costs more than the database reads behind it.
+    Every agency-supplied text goes through ``escape`` (quotes too: names sit in attributes)."""
+    out = []
+    for n, st in enumerate(states, 1):
+        name = escape(st.name)
+        cur = st.current
+        received = escape((cur.get("received_at") or "")[:16].replace("T", " ")) if cur else ""
+        errors, warnings = (cur["errors"], cur["warnings"]) if cur else ("", "")
+        out.append(f'<tr class="{STATE_CLASS[st.state]}" data-agency="{name}"><td>{n}</td>'
+                   f'<td><a href="/agency/{st.id}">{name}</a></td><td class="state">{st.state}</td>'
+                   f'<td>{received}</td><td class="num">{errors}</td><td class="num">{warnings}</td>'
+                   f'<td class="num">{len(st.versions)}</td><td>{escape(st.person or "")}</td>'
+                   f'<td>{escape(st.phone or "")}</td></tr>')
+    return "\n".join(out)
+
+
 def overview(request: Request) -> Response:
     t0 = time.perf_counter()
     ws = _ws(request)
     try:
         states = agency_states(ws)
-        counts = {s: 0 for s in STATES}
-        for st in states:
-            counts[st.state] = counts.get(st.state, 0) + 1
         unknown = unidentified(ws)
         year = ws.year
         version = state_version(ws)
     finally:
         ws.close()
-    return _page("overview.html", request, states=states, counts=counts, state_class=STATE_CLASS,
-                 unidentified=unknown, year=year, state_version=version, autoreload=True,
+    counts = {s: 0 for s in STATES}
+    for st in states:
+        counts[st.state] = counts.get(st.state, 0) + 1
+    names = "".join(f'<option value="{escape(st.name)}">' for st in states) if unknown else ""
+    rows = roster_rows(states)
+    return _page("overview.html", request, rows=Markup(rows), names=Markup(names), counts=counts,
+                 state_class=STATE_CLASS, unidentified=unknown, year=year, state_version=version, autoreload=True,
                  message=MESSAGES.get(request.query_params.get("msg", "")),
                  ms=round((time.perf_counter() - t0) * 1000))
 
