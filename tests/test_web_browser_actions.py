@@ -309,6 +309,10 @@ def test_whole_year_through_the_pages(site: dict[str, Any]) -> None:
     assert page.locator("section.report-table").count() == 3 and page.locator("svg.chart").count() == 2
     shown = _label_total(page, "#table-sec3")
     _shot(page, "web-summary.png")
+    if os.environ.get("XLTOOL_WEB_SCREENSHOTS"):
+        page.evaluate("() => document.getElementById('table-sec3').scrollIntoView()")
+        _shot(page, "web-summary-tables.png")
+        page.evaluate("() => window.scrollTo(0, 0)")
 
     name = _download(page, "#download-summary", d / "summary.xlsx")
     assert name == "2025年全区汇总.xlsx"
