@@ -333,16 +333,18 @@ def test_whole_year_through_the_pages(site: dict[str, Any]) -> None:
     assert total == sum(by_name[r[0]] or 0 for r in body) > 0
     assert float(shown) == total
 
+    page.fill("#report-agency", "威海市环翠区人民政府")  # the name in the report's title (the CLI's --agency)
     html_name = _download(page, "#download-html", d / "report.html")
     docx_name = _download(page, "#download-docx", d / "report.docx")
     assert html_name.endswith("年政府信息公开工作年度报告.html") and docx_name.endswith("年政府信息公开工作年度报告.docx")
     report = page.context.new_page()
     report.set_content((d / "report.html").read_text(encoding="utf-8"))
+    assert report.locator("h1").inner_text() == "威海市环翠区人民政府2025年政府信息公开工作年度报告"
     assert report.locator("section table").count() == 3
     assert float(_label_total(report, "section#sec3")) == total
     report.close()
     document = docx.Document(str(d / "report.docx"))
-    assert len(document.tables) == 3
+    assert len(document.tables) == 3 and document.paragraphs[0].text.startswith("威海市环翠区人民政府2025年")
     hit = next(r for t in document.tables for r in t.rows if any(RECEIVED_LABEL in c.text for c in r.cells[:3]))
     assert float(hit.cells[-1].text) == total
     assert os.path.getsize(d / "report.docx") > 10_000

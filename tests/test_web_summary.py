@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
+from urllib.parse import quote
 
 import docx
 import openpyxl
@@ -144,3 +145,17 @@ def test_report_downloads(srv: Background, built: dict[str, object], tmp_path: P
                or any(RECEIVED_LABEL in c.text for c in r.cells[:3]))
     assert _num(row.cells[-1].text) == totals[rk]
     assert any("年政府信息公开工作年度报告" in p.text for p in document.paragraphs)
+
+
+def test_report_title_names_the_government(srv: Background, built: dict[str, object]) -> None:
+    status, _, text = request(srv, "GET", "/summary")
+    assert status == 200 and 'id="report-agency"' in text and "〔本级政府名称〕" in text  # none given at init
+    name = quote("威海市环翠区人民政府")
+    status, data = download(srv, f"/summary/report.html?agency={name}")
+    assert status == 200
+    assert "<h1>威海市环翠区人民政府2025年政府信息公开工作年度报告</h1>" in data.decode("utf-8")
+    status, data = download(srv, f"/summary/report.docx?agency={name}")
+    assert status == 200
+    assert docx.Document(io.BytesIO(data)).paragraphs[0].text == "威海市环翠区人民政府2025年政府信息公开工作年度报告"
+    status, data = download(srv, "/summary/report.html?agency=" + quote("<script>x</script>\x01"))
+    assert status == 200 and "<script>" not in data.decode("utf-8") and "&lt;script&gt;x&lt;/script&gt;2025年" in data.decode("utf-8")

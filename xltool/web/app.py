@@ -8,6 +8,7 @@ so two tabs see the same state.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import threading
@@ -29,7 +30,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from xltool import __version__
-from xltool.pipeline.render import RenderError
+from xltool.core.labels import xml_safe
+from xltool.pipeline.render import RenderError, default_title
 from xltool.pipeline.workspace import (
     Workspace,
     WorkspaceError,
@@ -58,6 +60,7 @@ from xltool.write.render.html import table_html, write_html
 HERE = Path(__file__).resolve().parent
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_UPLOAD_FILES = 500
+MAX_AGENCY_CHARS = 60  # the name in a report's title
 KIND_ZH = {"version": "新版本", "duplicate": "重复收到（与已收文件相同）", "feedback_copy": "未修改的校验意见副本（不计为报送）"}
 STATUS_ZH = {"ok": "通过", "invalid": "有错误", "unreadable": "无法读取"}
 STATE_CLASS = {s: f"st{i}" for i, s in enumerate(STATES)}
@@ -473,6 +476,9 @@ def report_download(request: Request) -> Response:
     finally:
         ws.close()
     doc = report.prepared.doc
+    agency = xml_safe(" ".join(request.query_params.get("agency", "").split()))[:MAX_AGENCY_CHARS]
+    if agency and agency != report.prepared.source.name:  # the CLI's --agency: the title only
+        doc = dataclasses.replace(doc, title=default_title(agency, report.prepared.source.year, doc.kind))
     d = Path(tempfile.mkdtemp(prefix="xltool-report-"))
     try:
         target = d / f"report.{ext}"
