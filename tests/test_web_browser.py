@@ -5,7 +5,8 @@ total by its label; and the refusals a browser can meet (no token, a cross-site 
 large upload). Skips without Chromium or Playwright unless XLTOOL_REQUIRE_CHROMIUM=1 (CI).
 
 ``XLTOOL_WEB_SCREENSHOTS=docs/img`` also writes the README pictures (web-overview.png,
-web-agency.png)."""
+web-agency.png; test_web_browser_actions.py adds web-templates.png, web-chase.png and
+web-summary.png), each the 1366×768 viewport."""
 
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ def _shot(page: Any, name: str) -> None:
     out = os.environ.get("XLTOOL_WEB_SCREENSHOTS")
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(out) / name), full_page=True)
+        page.screenshot(path=str(Path(out) / name))  # the viewport: 1366×768
 
 
 def _states(page: Any) -> dict[str, str]:

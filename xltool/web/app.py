@@ -8,14 +8,18 @@ so two tabs see the same state.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
+import threading
 import time
 import zipfile
+from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
@@ -26,6 +30,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from xltool import __version__
+from xltool.core.labels import xml_safe
+from xltool.pipeline.render import RenderError, default_title
 from xltool.pipeline.workspace import (
     Workspace,
     WorkspaceError,
@@ -44,15 +50,19 @@ from xltool.pipeline.workspace import (
 )
 from xltool.pipeline.workspace.feedback import feedback_outdated
 from xltool.pipeline.workspace.ops import SUMMARIES
+from xltool.pipeline.workspace.report import SummaryReport, summary_report
 from xltool.pipeline.workspace.status import CHASE_STATES, STATES, skipped, unidentified
 from xltool.pipeline.workspace.summary import summary_name
 from xltool.pipeline.workspace.templates import template_files, write_workspace_templates
+from xltool.web.charts import bar_chart
 from xltool.web.jobs import Busy, Job, Jobs
 from xltool.web.security import CSRF_FIELD, CSRF_HEADER, Guard, GuardMiddleware, new_token, size_zh
+from xltool.write.render.html import table_html, write_html
 
 HERE = Path(__file__).resolve().parent
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_UPLOAD_FILES = 500
+MAX_AGENCY_CHARS = 60  # the name in a report's title
 KIND_ZH = {"version": "新版本", "duplicate": "重复收到（与已收文件相同）", "feedback_copy": "未修改的校验意见副本（不计为报送）"}
 STATUS_ZH = {"ok": "通过", "invalid": "有错误", "unreadable": "无法读取"}
 STATE_CLASS = {s: f"st{i}" for i, s in enumerate(STATES)}
@@ -125,21 +135,41 @@ def _jobs(request: Request) -> Jobs:
     return jobs
 
 
+def roster_rows(states: list[Any]) -> str:
+    """The 总览 table's body in one pass of plain string building: for 2,000 agencies a Jinja
+    loop (attribute lookups, Markup objects) costs more than the database reads behind it.
+    Every agency-supplied text goes through ``escape`` (quotes too: names sit in attributes)."""
+    out = []
+    for n, st in enumerate(states, 1):
+        name = escape(st.name)
+        cur = st.current
+        received = escape((cur.get("received_at") or "")[:16].replace("T", " ")) if cur else ""
+        errors, warnings = (cur["errors"], cur["warnings"]) if cur else ("", "")
+        out.append(f'<tr class="{STATE_CLASS[st.state]}" data-agency="{name}"><td>{n}</td>'
+                   f'<td><a href="/agency/{st.id}">{name}</a></td><td class="state">{st.state}</td>'
+                   f'<td>{received}</td><td class="num">{errors}</td><td class="num">{warnings}</td>'
+                   f'<td class="num">{len(st.versions)}</td><td>{escape(st.person or "")}</td>'
+                   f'<td>{escape(st.phone or "")}</td></tr>')
+    return "\n".join(out)
+
+
 def overview(request: Request) -> Response:
     t0 = time.perf_counter()
     ws = _ws(request)
     try:
         states = agency_states(ws)
-        counts = {s: 0 for s in STATES}
-        for st in states:
-            counts[st.state] = counts.get(st.state, 0) + 1
         unknown = unidentified(ws)
         year = ws.year
         version = state_version(ws)
     finally:
         ws.close()
-    return _page("overview.html", request, states=states, counts=counts, state_class=STATE_CLASS,
-                 unidentified=unknown, year=year, state_version=version, autoreload=True,
+    counts = {s: 0 for s in STATES}
+    for st in states:
+        counts[st.state] = counts.get(st.state, 0) + 1
+    names = "".join(f'<option value="{escape(st.name)}">' for st in states) if unknown else ""
+    rows = roster_rows(states)
+    return _page("overview.html", request, rows=Markup(rows), names=Markup(names), counts=counts,
+                 state_class=STATE_CLASS, unidentified=unknown, year=year, state_version=version, autoreload=True,
                  message=MESSAGES.get(request.query_params.get("msg", "")),
                  ms=round((time.perf_counter() - t0) * 1000))
 
@@ -360,26 +390,71 @@ def feedback_download(request: Request) -> Response:
     return _download(path, path.name)
 
 
+class Reports:
+    """The summary's report and charts, made once per summary file (its size and mtime):
+    reading the workbook back takes a second, a page view should not."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: tuple[str, int, int] | None = None
+        self._report: SummaryReport | None = None
+
+    def get(self, ws: Workspace) -> SummaryReport:
+        target = ws.root / SUMMARIES / summary_name(ws)
+        with self._lock:
+            st = target.stat()  # FileNotFoundError: no summary yet
+            stamp = (str(target), st.st_mtime_ns, st.st_size)
+            if self._stamp != stamp or self._report is None:
+                self._report = summary_report(ws, target)
+                self._stamp = stamp
+            return self._report
+
+
+def _reports(request: Request) -> Reports:
+    reports: Reports = request.app.state.reports
+    return reports
+
+
 def summary_page(request: Request) -> Response:
     ws = _ws(request)
+    report: SummaryReport | None = None
+    problem = None
     try:
         target = ws.root / SUMMARIES / summary_name(ws)
         version = state_version(ws)
+        if target.is_file():
+            try:
+                report = _reports(request).get(ws)
+            except RenderError as e:
+                problem = str(e)
     finally:
         ws.close()
-    return _page("summary.html", request, exists=target.is_file(), name=target.name, state_version=version)
+    tables, charts = [], []
+    if report is not None:
+        tables = [(sec.key, sec.heading, table_html(sec.table)) for sec in report.prepared.doc.sections
+                  if sec.table is not None]
+        charts = [(s.title, s.unit, bar_chart(s, n)) for n, s in enumerate(report.charts)]
+    return _page("summary.html", request, exists=target.is_file(), name=target.name, state_version=version,
+                 report=report, tables=tables, charts=charts, problem=problem)
 
 
-def combine_work(ws: Workspace, job: Job) -> dict[str, Any]:
-    job.progress(0, 0, "combine")
-    res = combine_workspace(ws)
-    assert res.output is not None
-    return {"name": res.output.name, "agencies": len(res.rows)}
+def combine_work(reports: Reports) -> Any:
+    def work(ws: Workspace, job: Job) -> dict[str, Any]:
+        job.progress(0, 0, "combine")
+        res = combine_workspace(ws)
+        assert res.output is not None
+        job.progress(0, 0, "report")
+        try:  # the page after the job shows the tables at once
+            reports.get(ws)
+        except RenderError:
+            pass  # the 汇总 page says why
+        return {"name": res.output.name, "agencies": len(res.rows)}
+    return work
 
 
 async def summary_post(request: Request) -> Response:
     await _form(request)
-    return _start(request, "combine", "生成汇总表", combine_work)
+    return _start(request, "combine", "生成汇总表", combine_work(_reports(request)))
 
 
 def summary_download(request: Request) -> Response:
@@ -391,6 +466,41 @@ def summary_download(request: Request) -> Response:
     if not target.is_file():
         raise HTTPException(404, "还没有生成汇总表，请先在“汇总”页点“生成汇总表”。")
     return _download(target, target.name)
+
+
+def report_download(request: Request) -> Response:
+    """The publishable report of the summary (HTML or Word), as ``xltool render`` writes it."""
+    ext = str(request.path_params["ext"])
+    if ext not in ("html", "docx"):
+        raise HTTPException(404)
+    ws = _ws(request)
+    try:
+        try:
+            report = _reports(request).get(ws)
+        except FileNotFoundError:
+            raise HTTPException(404, "还没有生成汇总表，请先在“汇总”页点“生成汇总表”。") from None
+        except RenderError as e:
+            raise HTTPException(400, str(e)) from None
+    finally:
+        ws.close()
+    doc = report.prepared.doc
+    agency = xml_safe(" ".join(request.query_params.get("agency", "").split()))[:MAX_AGENCY_CHARS]
+    if agency and agency != report.prepared.source.name:  # the CLI's --agency: the title only
+        doc = dataclasses.replace(doc, title=default_title(agency, report.prepared.source.year, doc.kind))
+    d = Path(tempfile.mkdtemp(prefix="xltool-report-"))
+    try:
+        target = d / f"report.{ext}"
+        if ext == "html":
+            write_html(doc, target)
+        else:
+            from xltool.write.render.docx import write_docx  # lazy, as in the CLI: python-docx + lxml
+
+            write_docx(doc, target)
+    except BaseException:
+        shutil.rmtree(d, ignore_errors=True)
+        raise
+    name = display_name(f"{doc.title}{'（草稿）' if report.draft else ''}.{ext}", 1)
+    return _download(target, name, BackgroundTask(shutil.rmtree, d, ignore_errors=True))
 
 
 def templates_page(request: Request) -> Response:
@@ -522,6 +632,7 @@ def create_app(root: str | Path, *, token: str | None = None, port: int = 0,
         Route("/summary", summary_page),
         Route("/summary", summary_post, methods=["POST"]),
         Route("/summary/download", summary_download),
+        Route("/summary/report.{ext:str}", report_download),
         Route("/templates", templates_page),
         Route("/templates", templates_post, methods=["POST"]),
         Route("/templates/zip", templates_zip),
@@ -536,5 +647,6 @@ def create_app(root: str | Path, *, token: str | None = None, port: int = 0,
     app.state.root = Path(root)
     app.state.max_files = max_files
     app.state.jobs = Jobs(Path(root))
+    app.state.reports = Reports()
     return GuardMiddleware(app, guard, error_page)
 

@@ -16,7 +16,7 @@ from xltool.errors import XltoolError
 from xltool.pipeline.workspace import Workspace, open_workspace
 
 STAGE_ZH = {"upload": "正在保存上传的文件", "check": "正在校验", "record": "正在登记",
-            "feedback": "正在生成校验意见", "combine": "正在汇总", "template": "正在生成模板",
+            "feedback": "正在生成校验意见", "combine": "正在汇总", "report": "正在生成报告和图表", "template": "正在生成模板",
             "done": "已完成", "failed": "未能完成"}
 KEEP = 50  # finished jobs remembered (their results are shown once more on their page)
 

@@ -262,7 +262,9 @@ def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None,
                  progress: Callable[[int, int], None] | None = None) -> None:
     """Check every stored file not yet in the cache (one transaction per file);
     ``progress(done, total)`` as files are checked."""
-    todo = [s for s in dict.fromkeys(shas) if cached_check(ws, s) is None]
+    cached = {r[0] for r in ws.conn.execute("SELECT sha256 FROM checks WHERE tool_version = ? AND rules_version = ?",
+                                            (__version__, rules_version(ws)))}
+    todo = [s for s in dict.fromkeys(shas) if s not in cached]
     if not todo:
         return
     paths = [str(ws.stored_path(s)) for s in todo]

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xltool import __version__
 from xltool.pipeline.workspace.ops import Workspace, finding_at, split_cell, value_at
-from xltool.pipeline.workspace.receive import cached_check, check_stored
+from xltool.pipeline.workspace.receive import check_stored, rules_version
 from xltool.workbook.fileio import INERT_WORKBOOK, atomic_path
 
 NOT_SENT = "未报送"
@@ -45,37 +46,63 @@ class AgencyState:
                 "current": self.current, "versions": self.versions, "accepted": self.accepted}
 
 
-def _latest(ws: Workspace, aid: int, kind: str) -> Any:
-    return ws.conn.execute("SELECT * FROM decisions WHERE agency_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
-                           (aid, kind)).fetchone()
+def _latest(decisions: list[Any], kind: str) -> Any:
+    """The agency's latest decision of ``kind`` (``decisions`` in id order), or None."""
+    return next((d for d in reversed(decisions) if d["kind"] == kind), None)
 
 
 def agency_states(ws: Workspace) -> list[AgencyState]:
     """One state per roster agency. Current versions without a cached check (a new tool or
-    rules version) are checked first; everything else comes from the database."""
-    agencies = ws.conn.execute("SELECT * FROM agencies ORDER BY id").fetchall()
-    currents = {a["id"]: ws.current(a["id"]) for a in agencies}
+    rules version) are checked first; everything else comes from the database, read in a few
+    whole-table queries (not per agency: 总览 of 2,000 agencies is served from this). A
+    report's values (~12 KB of JSON each) are parsed only for an agency with an accepted
+    warning, the one place they are needed."""
+    conn = ws.conn
+    agencies = conn.execute("SELECT id, name, contact, phone FROM agencies ORDER BY id").fetchall()
+    versions: dict[int, list[Any]] = {}
+    for v in conn.execute("SELECT agency_id, sha256, received_at, file FROM versions "
+                          "WHERE agency_id IS NOT NULL ORDER BY seq"):
+        versions.setdefault(v["agency_id"], []).append(v)
+    decisions: dict[int, list[Any]] = {}
+    for d in conn.execute("SELECT * FROM decisions WHERE agency_id IS NOT NULL ORDER BY id"):
+        decisions.setdefault(d["agency_id"], []).append(d)
+    currents: dict[int, Any] = {}
+    for a in agencies:  # as Workspace.current: the latest pin of one of its versions, else the latest version
+        vs = versions.get(a["id"], [])
+        mine = {v["sha256"]: v for v in vs}
+        pinned = next((d for d in reversed(decisions.get(a["id"], []))
+                       if d["kind"] == "pin" and d["sha256"] in mine), None)
+        currents[a["id"]] = mine[pinned["sha256"]] if pinned is not None else (vs[-1] if vs else None)
     check_stored(ws, [c["sha256"] for c in currents.values() if c is not None])
+    version_args = (__version__, rules_version(ws))
+    checks = {r["sha256"]: r for r in conn.execute(
+        "SELECT sha256, status, findings FROM checks WHERE tool_version = ? AND rules_version = ?", version_args)}
     out: list[AgencyState] = []
     for a in agencies:
         aid = a["id"]
         cur = currents[aid]
-        versions = []
-        for v in ws.conn.execute("SELECT * FROM versions WHERE agency_id = ? ORDER BY seq", (aid,)):
-            chk = cached_check(ws, v["sha256"])
-            versions.append({"sha256": v["sha256"], "received_at": v["received_at"],
-                             "status": chk["status"] if chk is not None else "unreadable", "file": v["file"]})
-        st = AgencyState(aid, a["name"], NOT_SENT, a["contact"], a["phone"], None, versions)
-        sent = _latest(ws, aid, "sent")
+        mine_decisions = decisions.get(aid, [])
+        versions_out = []
+        for v in versions.get(aid, []):
+            vc = checks.get(v["sha256"])
+            versions_out.append({"sha256": v["sha256"], "received_at": v["received_at"],
+                                 "status": vc["status"] if vc is not None else "unreadable", "file": v["file"]})
+        st = AgencyState(aid, a["name"], NOT_SENT, a["contact"], a["phone"], None, versions_out)
+        sent = _latest(mine_decisions, "sent")
         st.last_sent = sent["at"] if sent is not None else None
         if cur is None:
             out.append(st)
             continue
-        chk = cached_check(ws, cur["sha256"])
+        chk = checks.get(cur["sha256"])
         findings = json.loads(chk["findings"]) if chk is not None else []
-        report = json.loads(chk["report"]) if chk is not None and chk["report"] else None
+        accepts = [d for d in mine_decisions if d["kind"] == "accept"]
+        report = None
+        if accepts and chk is not None:
+            row = conn.execute("SELECT report FROM checks WHERE sha256 = ? AND tool_version = ? AND rules_version = ?",
+                               (cur["sha256"], *version_args)).fetchone()
+            report = json.loads(row["report"]) if row is not None and row["report"] else None
         accepted_cells: list[tuple[str, str, str]] = []
-        for d in ws.conn.execute("SELECT * FROM decisions WHERE agency_id = ? AND kind = 'accept' ORDER BY id", (aid,)):
+        for d in accepts:
             sheet, addr = split_cell(d["cell"])
             hit = next((f for f in findings if finding_at(f, d["code"], sheet, addr)), None)
             now = json.dumps(value_at(report, hit), ensure_ascii=False) if hit is not None else None
@@ -94,9 +121,9 @@ def agency_states(ws: Workspace) -> list[AgencyState]:
         st.current_file = cur["file"]
         st.current = {"sha256": cur["sha256"], "received_at": cur["received_at"], "status": status,
                       "errors": errors, "warnings": len(live) - errors}
-        inc = _latest(ws, aid, "include")
+        inc = _latest(mine_decisions, "include")
         st.included = inc["reason"] if inc is not None and inc["sha256"] == cur["sha256"] else None
-        confirm = _latest(ws, aid, "confirm")
+        confirm = _latest(mine_decisions, "confirm")
         if confirm is not None and confirm["sha256"] == cur["sha256"]:
             st.state = CONFIRMED
         elif sent is not None and sent["sha256"] == cur["sha256"]:
