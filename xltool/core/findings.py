@@ -1,18 +1,33 @@
 """The finding registry: every code xltool reports, declared once (as frictionless-py does).
 
-A code has a severity, a source (the stage that reports it), and a meaning in Chinese for
-the README catalogue, the feedback copy and the CLI. The codes of the spec's table rules are
-derived from the spec itself, so a new rule in the spec is a new code here with no typing.
+A code has a severity, a source (the stage that reports it), a meaning in Chinese for
+the README catalogue, the feedback copy and the CLI, and its message template: the text a
+finding says, in ``str.format`` style with named fields (``{where}``, ``{shown}`` …); a code
+with several wordings has named ``variants``. The codes of the spec's table rules are derived
+from the spec itself, so a new rule in the spec is a new code here with no typing.
+
+Every finding is made by ``make(code, variant, **fields)``: the template rendered with the
+fields, the severity from the registry, and the location fields (file, sheet, cell, table,
+row, column, key, expected, actual) taken from the same fields; the others only render.
 
 >>> REGISTRY["T3_BALANCE"].severity.value, REGISTRY["FILE_ENCRYPTED"].source
 ('error', '读取')
+>>> f = make("NOT_INTEGER", where="表三!J12", row="一、本年新收政府信息公开申请数量", column="总计",
+...          shown="1.5", expected="整数", actual=1.5, cell="J12")
+>>> f.message, f.cell, f.severity.value
+('表三!J12 一、本年新收政府信息公开申请数量·总计：应为整数，实为 1.5。请填写整数件数。', 'J12', 'error')
+>>> rerender(f) == f.message
+True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from xltool.core.model import Severity
+from xltool.core.model import FieldValue, Finding, Severity
 from xltool.spec import AMOUNT_UNIT, FORMATS, TABLE_SHEETS
 from xltool.spec.types import AtLeast, Balance, CarryOver, ColumnTotal, RowTotal, StockChange
 
@@ -33,32 +48,95 @@ MONEY_WAN_YUAN_LIMIT = 100_000
 PLAUSIBLE_MAX = 10**9
 
 
+# the fields of a Finding that ``make`` takes from its keyword arguments (the rest only render)
+LOCATION_FIELDS = ("file", "sheet", "cell", "table", "row", "column", "key", "expected", "actual")
+
+
 @dataclass(frozen=True)
 class Code:
-    """One finding code: how serious it is, who reports it, and what it means (Chinese)."""
+    """One finding code: how serious it is, who reports it, what it means and what it says (Chinese).
+
+    ``message`` is the template of the finding's text (``str.format`` with named fields);
+    ``variants`` the other wordings of the same code, chosen by name.
+    """
 
     code: str
     severity: Severity
     meaning: str
     source: str = CHECK
+    message: str = "{reason}"
+    variants: Mapping[str, str] = field(default_factory=dict)
 
+    def template(self, variant: str | None = None) -> str:
+        return self.message if variant is None else self.variants[variant]
+
+    def templates(self) -> dict[str | None, str]:
+        """Every wording: the default (key None) and each variant."""
+        out: dict[str | None, str] = {None: self.message}
+        out.update(self.variants)
+        return out
+
+    def fields(self, variant: str | None = None) -> frozenset[str]:
+        """The field names a wording needs."""
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(self.template(variant)) if name)
+
+
+# a validation finding's text starts with its cell: 表三!J12 一、本年新收政府信息公开申请数量·总计：
+_AT = "{where} {row}·{column}："
+_UNFILLED_NOTE = "其中 {missing} 项未填按 0 计"
+
+
+def _total_missing() -> dict[str, str]:
+    """TOTAL_MISSING's wordings: blank or a marker, derived (some parts unfilled) or not."""
+    out: dict[str, str] = {}
+    for state, said in (("blank", "为空"), ("marker", "填写的是“{raw}”")):
+        head = f"{_AT}总计{said}，视为未填写；"
+        out[state] = head + "请填写总计（等于各分项之和）。"
+        out[f"{state}_derived"] = head + "已按各分项之和 {calc}统计。请填写总计（等于各分项之和）。"
+        out[f"{state}_derived_unfilled"] = (head + "已按各分项之和 {calc}（其中 {unfilled} 项分项未填，按 0 计）统计。"
+                                            "请填写总计（等于各分项之和）。")
+    return out
+
+
+_TOTAL_MISSING = _total_missing()
 
 _DECLARED: tuple[Code, ...] = (
-    Code("NOT_NUMBER", ERROR, "应填数字的单元格里是文字，无法作为数字统计"),
-    Code("NEGATIVE", ERROR, "件数或金额为负数（只有“本年增/减”可以为负）"),
-    Code("NOT_INTEGER", ERROR, "件数不是整数"),
-    Code("NUMBER_IMPLAUSIBLE", ERROR, "数值超出合理范围（绝对值超过 10 亿，或为无穷大、非数字），不参与核对和汇总"),
-    Code("MISSING_MARKER", WARNING, "用“/”“无”“-”等符号代替数字：视为未填写，不按 0 计；没有发生的事项请填 0"),
-    Code("BLANK", WARNING, "应填数字的单元格为空：视为未填写，不按 0 计；没有发生的事项请填 0"),
-    Code("TOTAL_MISSING", WARNING, "总计未填写（只有各分项时按分项核对，不作为错误）"),
-    Code("TEXT_NUMBER", WARNING, "数字以文本形式保存，或使用了全角数字、千位分隔符等，已按数字读取"),
-    Code("UNIT_CONVERTED", WARNING, f"金额带有单位（如“元”），已换算为{AMOUNT_UNIT}"),
-    Code("MONEY_MAGNITUDE", WARNING, f"金额不小于 {MONEY_WAN_YUAN_LIMIT} {AMOUNT_UNIT}，可能误按“元”填写"),
-    Code("TOTAL_OVERWRITTEN", ERROR, "合计单元格的公式被手工数字覆盖"),
-    Code("FORMULA_CHANGED", ERROR, "公式被改动（合计、勾稽校验或校验状态单元格）"),
-    Code("FORMULA_ERROR", ERROR, "合计单元格显示错误值（如 #DIV/0!、#REF!、#VALUE!）"),
-    Code("NO_CACHE", WARNING, "文件由不计算公式的软件保存，合计没有计算结果；本工具已按填报数字重新计算"),
-    Code("STALE_TOTAL", WARNING, "合计单元格显示的结果与填报数字不符（未重新计算）；本工具已按填报数字重新计算"),
+    Code("NOT_NUMBER", ERROR, "应填数字的单元格里是文字，无法作为数字统计",
+         message=_AT + "内容“{raw}”不是数字，请填写阿拉伯数字（没有发生的事项填 0）。"),
+    Code("NEGATIVE", ERROR, "件数或金额为负数（只有“本年增/减”可以为负）",
+         message=_AT + "件数不能为负数，实为 {shown}。请填写 0 或正数。",
+         variants={"amount": _AT + "金额不能为负数，实为 {shown}。请填写 0 或正数。"}),
+    Code("NOT_INTEGER", ERROR, "件数不是整数", message=_AT + "应为整数，实为 {shown}。请填写整数件数。"),
+    Code("NUMBER_IMPLAUSIBLE", ERROR, "数值超出合理范围（绝对值超过 10 亿，或为无穷大、非数字），不参与核对和汇总",
+         message=_AT + "数值为 {shown}，超出合理范围（绝对值不超过 10 亿），可能是误填或文件被篡改。该数不参与核对和汇总，请改正。"),
+    Code("MISSING_MARKER", WARNING, "用“/”“无”“-”等符号代替数字：视为未填写，不按 0 计；没有发生的事项请填 0",
+         message=_AT + "填写的是“{raw}”，视为未填写，不按 0 计。没有发生的事项请填 0。"),
+    Code("BLANK", WARNING, "应填数字的单元格为空：视为未填写，不按 0 计；没有发生的事项请填 0",
+         message=_AT + "未填写，视为未填写，不按 0 计。没有发生的事项请填 0。"),
+    Code("TOTAL_MISSING", WARNING, "总计未填写（只有各分项时按分项核对，不作为错误）",
+         message=_TOTAL_MISSING["blank"], variants=_TOTAL_MISSING),
+    Code("TEXT_NUMBER", WARNING, "数字以文本形式保存，或使用了全角数字、千位分隔符等，已按数字读取",
+         message=_AT + "“{raw}”是以文本形式保存的数字，已按 {shown} 读取（表格中的合计公式不计算文本）。"
+         "请改为直接输入阿拉伯数字（半角）。"),
+    Code("UNIT_CONVERTED", WARNING, f"金额带有单位（如“元”），已换算为{AMOUNT_UNIT}",
+         message=_AT + "填写的是“{raw}”，已换算为 {shown} {unit}。请直接填写以{unit}为单位的数字。"),
+    Code("MONEY_MAGNITUDE", WARNING, f"金额不小于 {MONEY_WAN_YUAN_LIMIT} {AMOUNT_UNIT}，可能误按“元”填写",
+         message=_AT + "金额为 {shown} {unit}，数额异常大，可能误按“元”填写。本栏单位是{unit}，请核对。"),
+    Code("TOTAL_OVERWRITTEN", ERROR, "合计单元格的公式被手工数字覆盖",
+         message=_AT + "合计公式被手工填写的 {shown} 覆盖。合计由公式自动计算，请勿手工填写；"
+         "请在工具生成的模板中重新填报（或撤销对该单元格的修改）。"),
+    Code("FORMULA_CHANGED", ERROR, "公式被改动（合计、勾稽校验或校验状态单元格）",
+         message="{where}!{cell} 的公式被改动：应为“={formula}”，现为“={found}”。请勿修改公式，使用原模板重新填报。",
+         variants={"total": _AT + "合计公式被改动（当前结果 {shown}）。请勿修改合计公式，请在工具生成的模板中重新填报。"}),
+    Code("FORMULA_ERROR", ERROR, "合计单元格显示错误值（如 #DIV/0!、#REF!、#VALUE!）",
+         message=_AT + "合计显示错误值“{raw}”，通常是某个分项里填了公式或错误值。请检查该合计引用的各分项，只填写数字。",
+         variants={"no_value": _AT + "合计显示错误值，通常是某个分项里填了公式或错误值。请检查该合计引用的各分项，只填写数字。"}),
+    Code("NO_CACHE", WARNING, "文件由不计算公式的软件保存，合计没有计算结果；本工具已按填报数字重新计算",
+         message=_AT + "合计没有计算结果（文件可能由不计算公式的软件保存），已按各分项重新计算为 {calc}。"
+         "请用 Excel 或 WPS 打开并保存后再报送。"),
+    Code("STALE_TOTAL", WARNING, "合计单元格显示的结果与填报数字不符（未重新计算）；本工具已按填报数字重新计算",
+         message=_AT + "合计显示 {shown}，但按各分项计算应为 {calc}（文件保存时未重新计算）。"
+         "本工具按 {calc} 统计；请用 Excel 或 WPS 打开、确认合计后保存再报送。"),
     Code("NOT_ON_ROSTER", WARNING, "单位不在报送名单中", ROSTER),
     Code("DUPLICATE_AGENCY", WARNING, "同一单位报送了多个文件", ROSTER),
     Code("UNFILLED", ERROR, "报表一项也没有填写（全部空白或“/”），视为未填写，不能作为报送"),
@@ -148,8 +226,22 @@ _DECLARED: tuple[Code, ...] = (
 )
 
 
+_Wording = tuple[str, dict[str, str]]
+# the wordings of the spec's rules, per kind of rule (rules/validate.py renders them)
+_SUM: _Wording = (_AT + "应为 {total}（{description}），实为 {shown}。请核对各分项与合计。",
+        {"unfilled": _AT + "应为 {total}（{description}，" + _UNFILLED_NOTE + "），实为 {shown}。请核对各分项与合计。"})
+_BALANCE_HEAD = "{where} {col}列勾稽关系不成立：{left} = {left_sum}，应等于 {right} = {right_sum}"
+_BALANCE_TAIL = "。{description}，请核对这几项。"
+_BALANCE: _Wording = (_BALANCE_HEAD + _BALANCE_TAIL, {"unfilled": _BALANCE_HEAD + "（" + _UNFILLED_NOTE + "）" + _BALANCE_TAIL})
+_AT_LEAST: _Wording = (_AT + "为 {big}，小于{small_column} {small}（{small_where}）。{description}，请核对。", {})
+_CARRY_OVER: _Wording = (_AT + "为 {now}，但上年（{previous_year} 年度）报告的“{from_label}”为 {before}。"
+               "{description}（跨年度核对），请核对。", {})
+_STOCK_CHANGE: _Wording = (_AT + "为 {got}，按上年{stock_column} {last} + {issued} {issued_n} − {repealed} {repealed_n} "
+                 "应约为 {expect}。若有修订、清理等原因可忽略，否则请核对。", {})
+
+
 def _spec_codes() -> list[Code]:
-    """Codes and meanings of the spec's table rules (both formats), in declaration order.
+    """Codes, meanings and wordings of the spec's table rules (both formats), in declaration order.
 
     Official relations are errors; heuristics (§6.2) and cross-year checks are warnings.
     """
@@ -161,7 +253,12 @@ def _spec_codes() -> list[Code]:
                 assert isinstance(rule, (ColumnTotal, RowTotal, Balance, AtLeast, CarryOver, StockChange))
                 note = "（跨年度核对，提供上年数据时进行；非官方强制关系）" if isinstance(rule, CarryOver) else ""
                 prefix = "" if isinstance(rule, StockChange) else f"{TABLE_SHEETS[t.section][1]}："
-                out.setdefault(rule.code, Code(rule.code, sev, f"{prefix}{rule.description}{note}"))
+                message, variants = (
+                    _SUM if isinstance(rule, (ColumnTotal, RowTotal)) else _BALANCE if isinstance(rule, Balance)
+                    else _AT_LEAST if isinstance(rule, AtLeast) else _CARRY_OVER if isinstance(rule, CarryOver)
+                    else _STOCK_CHANGE)
+                out.setdefault(rule.code, Code(rule.code, sev, f"{prefix}{rule.description}{note}", CHECK,
+                                               message, variants))
     return list(out.values())
 
 
@@ -179,6 +276,40 @@ REGISTRY: dict[str, Code] = _build()
 
 def severity_of(code: str) -> Severity:
     return REGISTRY[code].severity
+
+
+def render(code: str, variant: str | None = None, /, **fields: FieldValue) -> str:
+    """The text of ``code`` (its ``variant``) with ``fields`` put in."""
+    return REGISTRY[code].template(variant).format_map(fields)
+
+
+def make(code: str, variant: str | None = None, /, **fields: FieldValue) -> Finding:
+    """The one constructor of a finding: the code's template rendered with ``fields``, the
+    registry's severity, and the location fields (``LOCATION_FIELDS``) from ``fields``.
+
+    Built with ``model_construct`` (no validation: reader and rules are hot paths). Fields that
+    are not Finding fields only render; they are kept on the finding (for ``rerender``) but
+    never serialised.
+    """
+    c = REGISTRY[code]
+    g: Callable[[str], Any] = fields.get  # the fields are the caller's; Finding's types are not re-checked
+    f = Finding.model_construct(
+        code=code, severity=c.severity,
+        message=(c.message if variant is None else c.variants[variant]).format_map(fields),
+        file=g("file"), sheet=g("sheet"), cell=g("cell"), table=g("table"), row=g("row"),
+        column=g("column"), key=g("key"), expected=g("expected"), actual=g("actual"),
+    )
+    f._rendered = (variant, fields)
+    return f
+
+
+def rerender(f: Finding) -> str | None:
+    """The message of ``f`` rendered again from its code's template, its location fields and
+    the other fields it was made with; None for a finding not made by ``make``."""
+    if f._rendered is None:
+        return None
+    variant, fields = f._rendered
+    return render(f.code, variant, **{**fields, **{k: getattr(f, k) for k in LOCATION_FIELDS}})
 
 
 def catalogue_markdown() -> str:
