@@ -112,6 +112,23 @@ _TABLE_NOT_FOUND = {
        for what, w in (("rows", "行"), ("columns", "列")) for more, m in (("", ""), ("_more", "等"))},
 }
 
+# combine's, the narrative rules' and the year-over-year rules' shared wordings
+_COMBINE_UNFILLED = "{{count}} 个单位此项未填写（空白或“/”），全区合计按 0 计入：{names}。请核实这些单位是否应填 0。"
+_SEC5_EMPTY = "文字部分“{{head}}”{said}。应写明本年度工作存在的主要问题和改进措施（含上年问题的整改情况）。"
+_OLD_YEAR = "“{head}”写有“{sentence}”，其中的年度 {years} 与报告年度 {year} 不符（是否沿用了往年的文字？）。请核对。"
+
+
+def _said(what: str) -> str:
+    """A narrative rule's wording: the text states ``what`` as one number, the table another."""
+    return "文字部分“{head}”写有“{sentence}”，" + what + "为 {stated}，但{cell_text}为 {table_value}。请核对文字或表格。"
+
+
+def _yoy(how: str) -> str:
+    """A year-over-year rule's wording: this year's and last year's figure, and ``how`` they differ."""
+    return ("{table}“{label}”为 {now}，上年（{previous_year} 年度）为 {before}，" + how + "。"
+            "变化异常，请核实是否填错（如多填或漏填一位、填成了其他单位或其他年度的数字）。")
+
+
 _DECLARED: tuple[Code, ...] = (
     Code("NOT_NUMBER", ERROR, "应填数字的单元格里是文字，无法作为数字统计",
          message=_AT + "内容“{raw}”不是数字，请填写阿拉伯数字（没有发生的事项填 0）。"),
@@ -149,15 +166,31 @@ _DECLARED: tuple[Code, ...] = (
     Code("STALE_TOTAL", WARNING, "合计单元格显示的结果与填报数字不符（未重新计算）；本工具已按填报数字重新计算",
          message=_AT + "合计显示 {shown}，但按各分项计算应为 {calc}（文件保存时未重新计算）。"
          "本工具按 {calc} 统计；请用 Excel 或 WPS 打开、确认合计后保存再报送。"),
-    Code("NOT_ON_ROSTER", WARNING, "单位不在报送名单中", ROSTER),
-    Code("DUPLICATE_AGENCY", WARNING, "同一单位报送了多个文件", ROSTER),
-    Code("UNFILLED", ERROR, "报表一项也没有填写（全部空白或“/”），视为未填写，不能作为报送"),
-    Code("COMBINE_UNFILLED", WARNING, "全区合计中有单位此项未填写（空白或“/”），按 0 计入，请核实", COMBINE),
+    Code("NOT_ON_ROSTER", WARNING, "单位不在报送名单中", ROSTER,
+         message="单位“{agency}”不在报送名单中。请核对单位名称是否与名单一致（全称、无简写）。"),
+    Code("DUPLICATE_AGENCY", WARNING, "同一单位报送了多个文件", ROSTER,
+         message="单位“{agency}”报送了多个文件（另见：{others}）。请确认以哪一份为准，删除其余文件。"),
+    Code("UNFILLED", ERROR, "报表一项也没有填写（全部空白或“/”），视为未填写，不能作为报送",
+         message="报表一项也没有填写（全部空白或“/”），不能作为报送。请按模板填写后重新报送；没有发生的事项请填 0。"),
+    Code("COMBINE_UNFILLED", WARNING, "全区合计中有单位此项未填写（空白或“/”），按 0 计入，请核实", COMBINE,
+         message=_COMBINE_UNFILLED.format(names="{names}"),
+         variants={"many": _COMBINE_UNFILLED.format(names="{names} 等 {count} 个单位")}),
     # a lower level's summary combined into this one (逐级汇总)
-    Code("SUMMARY_META_BROKEN", ERROR, "下级汇总表的元数据工作表缺失或被改动，无法确认它是本工具生成的", COMBINE),
-    Code("SUMMARY_EDITED", ERROR, "下级汇总表生成后被修改过（分单位明细与生成时的指纹不符）", COMBINE),
-    Code("SUMMARY_TOTAL_MISMATCH", ERROR, "下级汇总表的汇总表数字与其分单位明细各单位之和不符", COMBINE),
-    Code("ROLLUP_DUPLICATE", ERROR, "同一单位在两个下级汇总表中、或既直接报送又在下级汇总表中，只计入一次", COMBINE),
+    Code("SUMMARY_META_BROKEN", ERROR, "下级汇总表的元数据工作表缺失或被改动，无法确认它是本工具生成的", COMBINE,
+         message="下级汇总表“{summary}”的元数据不完整或被改动（{broken}），无法确认它由本工具生成、未被修改，不计入。"
+         "请该地区用 xltool combine 重新生成汇总表后再报送。",
+         variants={"no_detail": "下级汇总表“{summary}”没有“{detail}”工作表，不计入。请重新生成汇总表。",
+                   "detail_columns": "下级汇总表“{summary}”的“{detail}”缺少单位列或数据列（被删改过），不计入。请重新生成汇总表。"}),
+    Code("SUMMARY_EDITED", ERROR, "下级汇总表生成后被修改过（分单位明细与生成时的指纹不符）", COMBINE,
+         message="下级汇总表“{summary}”（{region}）生成后“{detail}”被修改过（与生成时记录的指纹不符），"
+         "其中的数字无法追溯到各单位报送的文件，不计入。请该地区改正单位文件后用 xltool combine 重新生成汇总表。"),
+    Code("SUMMARY_TOTAL_MISMATCH", ERROR, "下级汇总表的汇总表数字与其分单位明细各单位之和不符", COMBINE,
+         message="下级汇总表“{summary}”（{region}）{detail}!{cell} 的{total_label}为 {got}，但各单位之和为 {want}"
+         "（{row}·{column}）。汇总表被改动过，不计入；请重新生成。",
+         variants={"sheet": "下级汇总表“{summary}”（{region}）{sheet}!{cell}（{table} {row}·{column}）为 {got}，"
+                            "但其{detail}各单位之和为 {want}。汇总表生成后被改动过，不计入；请该地区重新生成。"}),
+    Code("ROLLUP_DUPLICATE", ERROR, "同一单位在两个下级汇总表中、或既直接报送又在下级汇总表中，只计入一次", COMBINE,
+         message="单位“{agency}”（{unit}）已在{counted}中计入，这里不再重复计入。请核实该单位应归属哪一级，并让相应地区重新生成汇总表。"),
     # the file cannot be read at all (status "unreadable"); the guard's reasons
     Code("FILE_EMPTY", ERROR, "文件为空（0 字节）", READ),
     Code("FILE_TRUNCATED", ERROR, "文件不完整或已损坏（传输中断）", READ),
@@ -262,23 +295,41 @@ _DECLARED: tuple[Code, ...] = (
     Code("MERGE_CHANGED", WARNING, "合并单元格被改动", READ,
          message="{table}的合并单元格被改动（如 {merges}）。请使用原模板重新填报。"),
     # the narrative (文字部分) against the tables (rules/narrative.py; official-format.md §6.2 item 10)
-    Code("TEXT_RECEIVED", WARNING, "文字中所述收到的政府信息公开申请数与表三不符", NARRATIVE),
-    Code("TEXT_CARRIED_OVER", WARNING, "文字中所述上年结转的申请数与表三不符", NARRATIVE),
-    Code("TEXT_PROCESSED", WARNING, "文字中所述办结（答复）的申请数与表三办理结果总计不符", NARRATIVE),
-    Code("TEXT_CARRY_FORWARD", WARNING, "文字中所述结转下年度的申请数与表三不符", NARRATIVE),
-    Code("TEXT_REVIEW", WARNING, "文字中所述行政复议件数与表四不符", NARRATIVE),
-    Code("TEXT_SUIT", WARNING, "文字中所述行政诉讼件数与表四（直接起诉与复议后起诉之和）不符", NARRATIVE),
-    Code("TEXT_PROACTIVE", WARNING, "文字中所述主动公开的数字（规范性文件、许可、处罚等）与表二不符", NARRATIVE),
-    Code("TEXT_PERCENT", WARNING, "文字中的百分比对不上（各项占比之和超过 100%，或与件数不符）", NARRATIVE),
-    Code("TEXT_SEC5_EMPTY", WARNING, "第五部分（问题和改进情况）为空或只写“无”", NARRATIVE),
-    Code("TEXT_FEES", WARNING, "第六部分说未收取费用，但表二有收费金额", NARRATIVE),
-    Code("TEXT_SECTION_MISSING", WARNING, "年报缺少某一部分的标题", NARRATIVE),
-    Code("TEXT_SECTION_NUMBER", WARNING, "年报某一部分的标题序号与格式不符", NARRATIVE),
-    Code("TEXT_YEAR", WARNING, "标题或文字中的年度与报告年度不符（可能沿用了往年的文字）", NARRATIVE),
+    Code("TEXT_RECEIVED", WARNING, "文字中所述收到的政府信息公开申请数与表三不符", NARRATIVE,
+         message=_said("收到的申请数"), variants={"with_carry": _said("收到的申请数（含上年结转）")}),
+    Code("TEXT_CARRIED_OVER", WARNING, "文字中所述上年结转的申请数与表三不符", NARRATIVE,
+         message=_said("上年结转的申请数")),
+    Code("TEXT_PROCESSED", WARNING, "文字中所述办结（答复）的申请数与表三办理结果总计不符", NARRATIVE,
+         message=_said("办结（答复）的申请数")),
+    Code("TEXT_CARRY_FORWARD", WARNING, "文字中所述结转下年度的申请数与表三不符", NARRATIVE,
+         message=_said("结转下年度的申请数")),
+    Code("TEXT_REVIEW", WARNING, "文字中所述行政复议件数与表四不符", NARRATIVE,
+         message=_said("行政复议件数")),
+    Code("TEXT_SUIT", WARNING, "文字中所述行政诉讼件数与表四（直接起诉与复议后起诉之和）不符", NARRATIVE,
+         message=_said("行政诉讼件数（{parts}之和）")),
+    Code("TEXT_PROACTIVE", WARNING, "文字中所述主动公开的数字（规范性文件、许可、处罚等）与表二不符", NARRATIVE,
+         message=_said("主动公开的数字")),
+    Code("TEXT_PERCENT", WARNING, "文字中的百分比对不上（各项占比之和超过 100%，或与件数不符）", NARRATIVE,
+         message="文字部分“{head}”写有“{sentence}”：{count} 件占 {pct}%，但按表格的申请总数计算应为 {shares}。请核对。",
+         variants={"over_100": "文字部分“{head}”写有“{sentence}”，所列各项占比之和为 {total}%，超过 100%。请核对。"}),
+    Code("TEXT_SEC5_EMPTY", WARNING, "第五部分（问题和改进情况）为空或只写“无”", NARRATIVE,
+         message=_SEC5_EMPTY.format(said="为空"), variants={"only": _SEC5_EMPTY.format(said="只写了“{text}”")}),
+    Code("TEXT_FEES", WARNING, "第六部分说未收取费用，但表二有收费金额", NARRATIVE,
+         message=_said("所述收费金额")),
+    Code("TEXT_SECTION_MISSING", WARNING, "年报缺少某一部分的标题", NARRATIVE,
+         message="找不到“{heading}”这一部分的标题。年报应按格式包括全部六个部分。"),
+    Code("TEXT_SECTION_NUMBER", WARNING, "年报某一部分的标题序号与格式不符", NARRATIVE,
+         message="标题“{line}”的序号为“{number}”，按年报格式应为“{heading}”。请核对各部分的顺序和序号。"),
+    Code("TEXT_YEAR", WARNING, "标题或文字中的年度与报告年度不符（可能沿用了往年的文字）", NARRATIVE,
+         message="文字部分" + _OLD_YEAR, variants={"heading": _OLD_YEAR,
+                                                 "title": "标题“{title}”中的年度为 {years}，与报告年度 {year} 不符。请核对。"}),
     # year over year (--previous; rules/yoy.py): key figures that jump or collapse
-    Code("YOY_JUMP", WARNING, "主要指标比上年增长超过 5 倍，请核实", CHECK),
-    Code("YOY_DROP", WARNING, "主要指标不到上年的五分之一，请核实", CHECK),
-    Code("YOY_ZERO", WARNING, "主要指标上年较多、本年为 0，请核实", CHECK),
+    Code("YOY_JUMP", WARNING, "主要指标比上年增长超过 5 倍，请核实", CHECK,
+         message=_yoy("是上年的 {ratio} 倍")),
+    Code("YOY_DROP", WARNING, "主要指标不到上年的五分之一，请核实", CHECK,
+         message=_yoy("只有上年的 {percent}%")),
+    Code("YOY_ZERO", WARNING, "主要指标上年较多、本年为 0，请核实", CHECK,
+         message=_yoy("本年为 0")),
 )
 
 
