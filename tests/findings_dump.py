@@ -3,8 +3,12 @@
 A guard for changes to how messages are built (the finding registry's templates): run it
 before and after, and diff the two files; they must be identical.
 
-    .venv/bin/python tests/findings_dump.py /tmp/before.json
-    .venv/bin/python tests/findings_dump.py /tmp/after.json && diff /tmp/before.json /tmp/after.json
+    .venv/bin/python tests/findings_dump.py /tmp/before.json /tmp/corpus
+    .venv/bin/python tests/findings_dump.py /tmp/after.json /tmp/corpus && diff /tmp/before.json /tmp/after.json
+
+The corpus folder (second argument) keeps the generated files: the fuzz originals are written
+once (a workbook holds its creation time, so fresh ones would give other mutants); a later run
+reuses them. Temp folder names and sha256 names are masked in the messages.
 
 Two parts:
 - ``check``: ``check_paths`` on ``samples/returns`` (roster, last year's summary), on the hostile
@@ -36,13 +40,14 @@ TEST_MODULES = [
 ]
 
 _TMP = re.compile(r"/tmp/[^\s“”（）()'\"，。：]*")
+_SHA = re.compile(r"\b[0-9a-f]{64}\b")
 
 
 def _norm(text: str | None) -> str | None:
-    """Temp folder names differ between runs: keep only the last path part."""
+    """Temp folder names and sha256 file names differ between runs: keep the last path part, mask the hash."""
     if text is None:
         return None
-    return _TMP.sub(lambda m: "<tmp>/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+    return _SHA.sub("<sha256>", _TMP.sub(lambda m: "<tmp>/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text))
 
 
 def _rows(findings: Any) -> list[list[Any]]:
@@ -61,11 +66,15 @@ def check_part(work: Path) -> dict[str, list[list[Any]]]:
                       previous=samples / "last-year", workers=1)
     for f in run.files:
         out["samples/" + Path(f.path).name] = _rows(f.findings)
-    hostile.write_all(work / "hostile")
+    if not (work / "hostile").exists():
+        hostile.write_all(work / "hostile")
     run = check_paths([work / "hostile"], workers=1)
     for f in run.files:
         out["hostile/" + Path(f.path).name] = _rows(f.findings)
-    bases = fz.originals(work / "originals")
+    if (work / "originals").exists():
+        bases = [work / "originals" / n for n in ("v2019.xlsx", "v2021.xlsx", "foreign.xlsx")]
+    else:
+        bases = fz.originals(work / "originals")
     mutants = fz.make_mutants(bases, work / "mutants", 400, 7)
     run = check_paths([m.path for m in mutants], workers=1)
     for f in run.files:
@@ -134,9 +143,10 @@ def _iter_codes(dump: dict[str, dict[str, list[list[Any]]]]) -> Iterator[str]:
 
 def main() -> None:
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "findings-dump.json")
+    corpus = Path(sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp(prefix="xltool-corpus-"))
+    corpus.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xltool-dump-") as d:
-        work = Path(d)
-        dump = {"check": check_part(work), "tests": tests_part(work)}
+        dump = {"check": check_part(corpus), "tests": tests_part(Path(d))}
     target.write_text(json.dumps(dump, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     codes = set(_iter_codes(dump))
     rows = sum(len(r) for part in dump.values() for r in part.values())

@@ -50,6 +50,7 @@ PLAUSIBLE_MAX = 10**9
 
 # the fields of a Finding that ``make`` takes from its keyword arguments (the rest only render)
 LOCATION_FIELDS = ("file", "sheet", "cell", "table", "row", "column", "key", "expected", "actual")
+_LOCATION = frozenset(LOCATION_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -406,8 +407,16 @@ def make(code: str, variant: str | None = None, /, **fields: FieldValue) -> Find
         file=g("file"), sheet=g("sheet"), cell=g("cell"), table=g("table"), row=g("row"),
         column=g("column"), key=g("key"), expected=g("expected"), actual=g("actual"),
     )
-    f._rendered = (variant, fields)
+    f._rendered = (variant, {k: v for k, v in fields.items() if k not in _LOCATION})  # the location is on f
     return f
+
+
+def reworded(f: Finding, message: str, **update: FieldValue) -> Finding:
+    """A copy of ``f`` saying ``message`` (and other ``update`` fields): text derived from a
+    finding's own (the feedback copy's notes), so not a rendering of its template any more."""
+    out = f.model_copy(update={"message": message, **update})
+    out._rendered = None
+    return out
 
 
 def rerender(f: Finding) -> str | None:
@@ -416,7 +425,7 @@ def rerender(f: Finding) -> str | None:
     if f._rendered is None:
         return None
     variant, fields = f._rendered
-    return render(f.code, variant, **{**fields, **{k: getattr(f, k) for k in LOCATION_FIELDS}})
+    return render(f.code, variant, **fields, **{k: getattr(f, k) for k in LOCATION_FIELDS})
 
 
 def catalogue_markdown() -> str:

@@ -124,7 +124,8 @@ class Finding(BaseModel):
     key: str | None = None  # spec cell key
     expected: str | int | float | None = None
     actual: str | int | float | None = None
-    # (variant, fields) the message was rendered from by ``findings.make``; never serialised
+    # (variant, the fields that are not Finding fields) the message was rendered from by
+    # ``findings.make``; never serialised
     _rendered: tuple[str | None, dict[str, FieldValue]] | None = PrivateAttr(default=None)
 
     def location(self) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xltool.core.findings import REGISTRY, ROSTER, make
+from xltool.core.findings import REGISTRY, ROSTER, make, reworded
 from xltool.core.model import (
     AgencyReport,
     CellValue,
@@ -470,7 +470,7 @@ def feedback_findings(
         if x.code in ("FORMULA_REPLACED", "FORMULA_CHANGED"):
             if x.key in fmt.formulas:
                 continue  # said below, per total, with the numbers of the copy
-            x = x.model_copy(update={"message": x.message + "本副本中已恢复为原公式。"})
+            x = reworded(x, x.message + "本副本中已恢复为原公式。")
         reader.append(x)
     copy_res = dataclasses.replace(res, report=copy_report, findings=reader,
                                    formula_state={k: FormulaState.OK for k in shown})
@@ -493,9 +493,8 @@ def feedback_findings(
             if v is not None and v.state == "number" and v.raw is None and v.number == now:
                 continue
         where = said[0].message.split("：", 1)[0] + "：" if "：" in said[0].message else ""  # 表三!J29 行·列：
-        notes.append(said[0].model_copy(update={
-            "message": where + _restored_message(state, v, now, res.is_template),
-            "expected": "公式", "actual": f"公式，当前为 {show(now)}"}))
+        notes.append(reworded(said[0], where + _restored_message(state, v, now, res.is_template),
+                              expected="公式", actual=f"公式，当前为 {show(now)}"))
     kept = [x for x in findings if x.code in REGISTRY and REGISTRY[x.code].source == ROSTER]
     return notes + found + kept, len(notes)
 
