@@ -12,10 +12,10 @@ row, column, key, expected, actual) taken from the same fields; the others only 
 
 >>> REGISTRY["T3_BALANCE"].severity.value, REGISTRY["FILE_ENCRYPTED"].source
 ('error', '读取')
->>> f = make("NOT_INTEGER", where="表三!J12", row="一、本年新收政府信息公开申请数量", column="总计",
-...          shown="1.5", expected="整数", actual=1.5, cell="J12")
+>>> f = make("NOT_INTEGER", where="表三!J12", row="某行", column="某列", shown="1.5", expected="整数",
+...          actual=1.5, cell="J12")
 >>> f.message, f.cell, f.severity.value
-('表三!J12 一、本年新收政府信息公开申请数量·总计：应为整数，实为 1.5。请填写整数件数。', 'J12', 'error')
+('表三!J12 某行·某列：应为整数，实为 1.5。请填写整数件数。', 'J12', 'error')
 >>> rerender(f) == f.message
 True
 """
@@ -82,7 +82,7 @@ class Code:
         return frozenset(name for _, name, _, _ in string.Formatter().parse(self.template(variant)) if name)
 
 
-# a validation finding's text starts with its cell: 表三!J12 一、本年新收政府信息公开申请数量·总计：
+# a validation finding's text starts with its cell and its row and column labels: 表三!J12 行·列：
 _AT = "{where} {row}·{column}："
 _UNFILLED_NOTE = "其中 {missing} 项未填按 0 计"
 
