@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from xltool.core.names import normalize_name
 from xltool.spec import Format, FormatId, get_format
 
 ValueState = Literal["number", "blank", "marker", "text"]
+# a value a finding's message template is rendered with (xltool.core.findings.make)
+FieldValue = str | int | float | None
 
 
 class CellValue(BaseModel):
@@ -138,6 +140,9 @@ class Finding(BaseModel):
     key: str | None = None  # spec cell key
     expected: str | int | float | None = None
     actual: str | int | float | None = None
+    # (variant, the fields that are not Finding fields) the message was rendered from by
+    # ``findings.make``; never serialised
+    _rendered: tuple[str | None, dict[str, FieldValue]] | None = PrivateAttr(default=None)
 
     def location(self) -> str:
         """'表三!J12' style, for messages."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xltool.core.findings import REGISTRY, ROSTER
+from xltool.core.findings import REGISTRY, ROSTER, make, reworded
 from xltool.core.model import (
     AgencyReport,
     CellValue,
@@ -162,10 +162,6 @@ class CheckRun:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _finding(code: str, message: str, **kw: Any) -> Finding:
-    return Finding.model_construct(code=code, severity=REGISTRY[code].severity, message=message, **kw)
-
-
 def effective_report(report: AgencyReport, numbers: dict[str, int | float | None]) -> AgencyReport:
     """A copy of ``report`` whose totals are the numbers validation computed (see CheckedFile),
     and whose implausible numbers (NUMBER_IMPLAUSIBLE: 1e308, 2e9 …) are kept as text only, so
@@ -198,11 +194,7 @@ def unfilled_finding(result: ReadResult, findings: list[Finding]) -> None:
         return
     if any(report.value(k).state in ("number", "text") for k in report.fmt.input_keys):
         return
-    findings.insert(0, _finding(
-        "UNFILLED",
-        "报表一项也没有填写（全部空白或“/”），不能作为报送。请按模板填写后重新报送；没有发生的事项请填 0。",
-        file=result.path,
-    ))
+    findings.insert(0, make("UNFILLED", file=result.path))
 
 
 def judge_result(res: ReadResult, previous: PreviousData | None = None) -> tuple[FileStatus, list[Finding], AgencyReport | None]:
@@ -306,11 +298,7 @@ def _roster_pass(run: CheckRun) -> None:
             run.duplicates[name] = files
             for f in files:
                 others = "、".join(Path(o.path).name for o in files if o is not f)
-                f.findings.append(_finding(
-                    "DUPLICATE_AGENCY",
-                    f"单位“{name}”报送了多个文件（另见：{others}）。请确认以哪一份为准，删除其余文件。",
-                    file=f.path,
-                ))
+                f.findings.append(make("DUPLICATE_AGENCY", agency=name, others=others, file=f.path))
     if run.roster is None:
         return
     names = {normalize_name(e.name): e for e in run.roster}
@@ -327,11 +315,7 @@ def _roster_pass(run: CheckRun) -> None:
         if entry is None:
             for f in files:
                 run.not_on_roster.append(f)
-                f.findings.append(_finding(
-                    "NOT_ON_ROSTER",
-                    f"单位“{f.agency}”不在报送名单中。请核对单位名称是否与名单一致（全称、无简写）。",
-                    file=f.path,
-                ))
+                f.findings.append(make("NOT_ON_ROSTER", agency=f.agency, file=f.path))
             continue
         seen.add(normalize_name(entry.name))
     missing = [e.name for e in run.roster if normalize_name(e.name) not in seen]
@@ -486,7 +470,7 @@ def feedback_findings(
         if x.code in ("FORMULA_REPLACED", "FORMULA_CHANGED"):
             if x.key in fmt.formulas:
                 continue  # said below, per total, with the numbers of the copy
-            x = x.model_copy(update={"message": x.message + "本副本中已恢复为原公式。"})
+            x = reworded(x, x.message + "本副本中已恢复为原公式。")
         reader.append(x)
     copy_res = dataclasses.replace(res, report=copy_report, findings=reader,
                                    formula_state={k: FormulaState.OK for k in shown})
@@ -509,9 +493,8 @@ def feedback_findings(
             if v is not None and v.state == "number" and v.raw is None and v.number == now:
                 continue
         where = said[0].message.split("：", 1)[0] + "：" if "：" in said[0].message else ""  # 表三!J29 行·列：
-        notes.append(said[0].model_copy(update={
-            "message": where + _restored_message(state, v, now, res.is_template),
-            "expected": "公式", "actual": f"公式，当前为 {show(now)}"}))
+        notes.append(reworded(said[0], where + _restored_message(state, v, now, res.is_template),
+                              expected="公式", actual=f"公式，当前为 {show(now)}"))
     kept = [x for x in findings if x.code in REGISTRY and REGISTRY[x.code].source == ROSTER]
     return notes + found + kept, len(notes)
 

@@ -45,6 +45,7 @@ from xltool.core.combined import (
     RosterRow,
     Submission,
 )
+from xltool.core.findings import make
 from xltool.core.model import AgencyReport, CellValue, FileStatus, Finding, PreviousData, ReportMeta, Severity
 from xltool.core.names import RosterEntry, norm_code, normalize_name
 from xltool.core.numbers import tidy
@@ -410,11 +411,8 @@ def _expand_children(direct: Sequence[FileOutcome], children: Sequence[FileOutco
             ks = keys(a.credit_code, a.sha256)
             dup = next((seen[k] for k in ks if k in seen), None)
             if dup is not None:
-                co.sub.findings.append(Finding(
-                    code="ROLLUP_DUPLICATE", severity=Severity.ERROR,
-                    message=(f"单位“{a.name}”（{unit}）已在{dup}中计入，这里不再重复计入。"
-                             "请核实该单位应归属哪一级，并让相应地区重新生成汇总表。"),
-                    file=str(child.path), sheet=SL.DETAIL_SHEET, row=a.name))
+                co.sub.findings.append(make("ROLLUP_DUPLICATE", agency=a.name, unit=unit, counted=dup,
+                                            file=str(child.path), sheet=SL.DETAIL_SHEET, row=a.name))
                 continue
             for k in ks:
                 seen[k] = f"“{unit}”"
@@ -442,12 +440,10 @@ def _unfilled_findings(fmt: Format, unfilled: dict[str, list[int]], names: Seque
     for key, idx in unfilled.items():
         cell = fmt.cells[key]
         sec = cell.table.section
-        shown = "、".join(names[i] for i in idx[:5]) + (f" 等 {len(idx)} 个单位" if len(idx) > 5 else "")
-        out.append(Finding(
-            code="COMBINE_UNFILLED",
-            severity=Severity.WARNING,
-            message=(f"{len(idx)} 个单位此项未填写（空白或“/”），全区合计按 0 计入：{shown}。"
-                     "请核实这些单位是否应填 0。"),
+        out.append(make(
+            "COMBINE_UNFILLED", "many" if len(idx) > 5 else None,
+            count=len(idx),
+            names="、".join(names[i] for i in idx[:5]),
             file=DISTRICT_NAME,
             sheet=SUMMARY_TABLE_SHEETS[sec],
             cell=lay.address[key][1],

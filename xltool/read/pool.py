@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
+from xltool.core.findings import render
 from xltool.errors import XltoolError
 from xltool.read.guard import DEFAULT_LIMITS, GuardLimits
 from xltool.read.reader import ReadResult, read_file, unreadable
@@ -175,20 +176,15 @@ def _worker_main(conn: Connection, memory_mb: int, limits: GuardLimits, expect: 
             try:
                 res = read_file(path, limits=limits, **expect)
             except MemoryError:
-                res = unreadable(path, "FILE_MEMORY", _MEMORY_MSG.format(mb=memory_mb))
+                res = unreadable(path, "FILE_MEMORY", "worker", mb=memory_mb)
             except Exception as e:  # read_file catches the file's faults; a bug must not print a traceback either
-                res = unreadable(path, "FILE_PARSE_ERROR", _PARSE_MSG.format(why=type(e).__name__))
+                res = unreadable(path, "FILE_PARSE_ERROR", why=type(e).__name__)
             try:
                 conn.send((idx, res))
             except (OSError, ValueError):  # the parent is gone
                 return
 
 
-_MEMORY_MSG = "读取时超出内存上限（{mb} MB），文件可能含有大量无关内容或被恶意构造。请删除无关内容后重新报送。"
-_PARSE_MSG = "文件已损坏，无法读取（{why}）。请用 Excel/WPS 打开确认后重新保存再报送。"
-_CRASH_MSG = ("读取该文件时读取进程异常终止（{why}），文件可能被恶意构造或已损坏。"
-              "请用 Excel/WPS 打开确认内容后另存为新的 .xlsx 文件再报送。")
-_TIMEOUT_MSG = "读取超时（超过 {sec:g} 秒），文件可能被恶意构造或过于复杂。请删除无关内容后重新报送。"
 
 
 class _Worker:
@@ -315,11 +311,12 @@ def _pool_read(
         if progress is not None:
             progress(done, n)
 
-    def fail(w: _Worker, code: str, message: str) -> None:
-        """The file ``w`` was on is unreadable; requeue the rest of its chunk; replace it."""
+    def fail(w: _Worker, code: str, *, why: str | None = None, sec: float | None = None) -> None:
+        """The file ``w`` was on is unreadable (its code's wording takes ``why`` or ``sec``);
+        requeue the rest of its chunk; replace it."""
         if w.inflight:
             idx, path = w.inflight.popleft()
-            finish(idx, unreadable(path, code, message))
+            finish(idx, unreadable(path, code, why=why) if sec is None else unreadable(path, code, sec=sec))
             pending.extendleft(reversed(w.inflight))
             w.inflight.clear()
         pool[pool.index(w)] = _Worker(ctx, memory_mb, limits, expect)
@@ -354,10 +351,10 @@ def _pool_read(
                     w.proc.join(1.0)
                     code = w.proc.exitcode
                     w.stop(kill=True)
-                    fail(w, "FILE_CRASHED", _CRASH_MSG.format(why=_why(code)))
+                    fail(w, "FILE_CRASHED", why=_why(code))
                 elif time.monotonic() > w.deadline:
                     w.stop(kill=True)
-                    fail(w, "FILE_TIMEOUT", _TIMEOUT_MSG.format(sec=timeout))
+                    fail(w, "FILE_TIMEOUT", sec=timeout)
             while nxt in results:
                 yield results.pop(nxt)
                 nxt += 1
@@ -379,11 +376,11 @@ def _run_one(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], me
     try:
         out: tuple[str, Any] = ("ok", fn(*args))
     except MemoryError:
-        out = ("error", _MEMORY_MSG.format(mb=memory_mb))
+        out = ("error", render("FILE_MEMORY", "worker", mb=memory_mb))
     except XltoolError as e:
         out = ("error", str(e))
     except Exception as e:
-        out = ("error", _PARSE_MSG.format(why=f"{type(e).__name__}: {str(e)[:120]}"))
+        out = ("error", render("FILE_PARSE_ERROR", why=f"{type(e).__name__}: {str(e)[:120]}"))
     try:
         conn.send(out)
     except (OSError, ValueError):
@@ -410,17 +407,17 @@ def run_isolated(fn: Callable[..., _T], *args: object, timeout: float = 60.0, me
         while got is None:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise IsolatedError(_TIMEOUT_MSG.format(sec=timeout))
+                raise IsolatedError(render("FILE_TIMEOUT", sec=timeout))
             ready = wait([parent, proc.sentinel], timeout=left)
             if parent in ready:
                 try:
                     got = parent.recv()
                 except (EOFError, OSError):
                     proc.join(1.0)
-                    raise IsolatedError(_CRASH_MSG.format(why=_why(proc.exitcode))) from None
+                    raise IsolatedError(render("FILE_CRASHED", why=_why(proc.exitcode))) from None
             elif proc.sentinel in ready and not parent.poll():
                 proc.join(1.0)
-                raise IsolatedError(_CRASH_MSG.format(why=_why(proc.exitcode)))
+                raise IsolatedError(render("FILE_CRASHED", why=_why(proc.exitcode)))
         kind, value = got
         if kind != "ok":
             raise IsolatedError(value)

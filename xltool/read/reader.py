@@ -19,12 +19,13 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from xltool.core.findings import READ, REGISTRY, Code
+from xltool.core.findings import READ, REGISTRY, Code, make
 from xltool.core.labels import norm_label, xml_invalid_chars, xml_safe
 from xltool.core.model import (
     BLANK,
     AgencyReport,
     CellValue,
+    FieldValue,
     FileStatus,
     Finding,
     FormulaState,
@@ -85,13 +86,12 @@ class ReadResult:
     meta_fields: dict[str, str] = field(default_factory=dict)  # our meta sheet's key/value rows, as read
 
 
-def unreadable(path: str, code: str, message: str, *, sha256: str = "", size: int = 0, mtime: float = 0.0) -> ReadResult:
-    """A result for a file that could not be read; ``code`` is a READER_CODES key."""
-    f = Finding.model_construct(
-        code=code, severity=E, message=message, file=path, sheet=None, cell=None, table=None, row=None,
-        column=None, key=None, expected=None, actual=None,
-    )
-    return ReadResult(path, sha256, size, mtime, FileStatus.UNREADABLE, message, None, False, [f])
+def unreadable(path: str, code: str, variant: str | None = None, /, *, sha256: str = "", size: int = 0,
+               mtime: float = 0.0, **fields: FieldValue) -> ReadResult:
+    """A result for a file that could not be read; ``code`` is a READER_CODES key, its message
+    the registry's wording (``variant``) with ``fields`` (the guard's reason: ``reason=``)."""
+    f = make(code, variant, file=path, **fields)
+    return ReadResult(path, sha256, size, mtime, FileStatus.UNREADABLE, f.message, None, False, [f])
 
 
 # --- entry point ----------------------------------------------------------------------
@@ -109,34 +109,28 @@ def read_file(
     p = str(path)
     why = not_regular(p)
     if why:
-        return unreadable(p, "FILE_NOT_REGULAR", why)
+        return unreadable(p, "FILE_NOT_REGULAR", reason=why)
     try:
         st = os.stat(p)
         mtime = st.st_mtime
     except OSError as e:
-        return unreadable(p, "FILE_IO", f"无法打开文件：{e.strerror or e}。请检查文件是否存在。")
+        return unreadable(p, "FILE_IO", "open", why=str(e.strerror or e))
     try:
         g = guard(p, limits)
     except GuardError as e:
-        return unreadable(p, _GUARD_CODE.get(e.code, "FILE_NOT_WORKBOOK"), e.message, sha256=e.sha256,
+        return unreadable(p, _GUARD_CODE.get(e.code, "FILE_NOT_WORKBOOK"), reason=e.message, sha256=e.sha256,
                           size=st.st_size, mtime=mtime)
     except MemoryError:
-        return unreadable(p, "FILE_MEMORY", "读取时超出内存上限，文件可能含有大量无关内容。请删除无关内容后重新报送。",
-                          size=st.st_size, mtime=mtime)
+        return unreadable(p, "FILE_MEMORY", "reader", size=st.st_size, mtime=mtime)
     except Exception as e:  # the guard maps every failure it knows; anything else is still the file's
-        return unreadable(p, "FILE_CORRUPT", f"文件已损坏，无法读取（{type(e).__name__}）。请用 Excel/WPS 打开确认后重新保存再报送。",
-                          size=st.st_size, mtime=mtime)
+        return unreadable(p, "FILE_CORRUPT", "unexpected", why=type(e).__name__, size=st.st_size, mtime=mtime)
     try:
         return _Reader(g, mtime, expect_year, expect_agency, expect_format).run()
     except MemoryError:
-        return unreadable(p, "FILE_MEMORY", "读取时超出内存上限，文件可能含有大量无关内容。请删除无关内容后重新报送。",
-                          sha256=g.sha256, size=g.size, mtime=mtime)
+        return unreadable(p, "FILE_MEMORY", "reader", sha256=g.sha256, size=g.size, mtime=mtime)
     except Exception as e:  # a library error on a file the guard let through: the file's fault
-        return unreadable(
-            p, "FILE_PARSE_ERROR",
-            f"文件已损坏，无法读取（{type(e).__name__}: {str(e)[:120]}）。请用 Excel/WPS 打开确认后重新保存再报送。",
-            sha256=g.sha256, size=g.size, mtime=mtime,
-        )
+        return unreadable(p, "FILE_PARSE_ERROR", why=f"{type(e).__name__}: {str(e)[:120]}", sha256=g.sha256,
+                          size=g.size, mtime=mtime)
 
 
 _MODIFIED = re.compile(rb"<(?:\w+:)?modified\b[^>]*>([^<]+)</")
@@ -158,11 +152,8 @@ class _Reader:
         self._scans: dict[str, SheetScan] = {}
 
     # -- helpers
-    def add(self, code: str, message: str, **kw: Any) -> None:
-        sev = kw.pop("severity", None) or REGISTRY[code].severity
-        data = dict.fromkeys(("sheet", "cell", "table", "row", "column", "key", "expected", "actual"))
-        data.update(kw)
-        self.res.findings.append(Finding.model_construct(code=code, severity=sev, message=message, file=self.g.path, **data))
+    def add(self, code: str, variant: str | None = None, /, **fields: FieldValue) -> None:
+        self.res.findings.append(make(code, variant, file=self.g.path, **fields))
 
     def grid(self, name: str) -> list[list[Any]]:
         if name not in self.grids:
@@ -192,10 +183,10 @@ class _Reader:
             if m:
                 self.res.fill_time = m.group(1).decode().strip()
         if g.has_macros:
-            self.add("HAS_MACROS", "文件含有宏（VBA），本工具不会运行宏，只读取数值。请使用不含宏的 .xlsx 模板填报。")
+            self.add("HAS_MACROS")
         meta = self._meta()
         if g.kind == "xls":
-            self.add("LEGACY_XLS", "文件是旧版 .xls 格式，无法检查公式和保护是否被改动，已按表格标签读取。请使用下发的 .xlsx 模板填报。")
+            self.add("LEGACY_XLS")
         if meta is not None and g.kind == "xlsx":
             self._read_template(*meta)
         else:
@@ -224,8 +215,7 @@ class _Reader:
         fid = fields.get("format", "")
         year = fields.get("year", "")
         if meta is None or fields.get("kind") != TEMPLATE_KIND or fid not in FORMATS or not year.isdigit():
-            self.add("META_INVALID", f"隐藏的模板信息工作表“{META_SHEET}”无法识别（可能被修改），已按表格标签读取。请使用下发的原模板填报。",
-                     sheet=META_SHEET)
+            self.add("META_INVALID", sheet=META_SHEET)
             return None
         self.res.is_template = True
         return FORMATS[fid], meta
@@ -246,15 +236,14 @@ class _Reader:
         )
         self.res.report = report
         if fields.get("fingerprint") and fields["fingerprint"] != plan.fingerprint:
-            self.add("TEMPLATE_OUTDATED",
-                     f"模板由其他版本的工具（{fields.get('tool_version') or '未知版本'}）生成，表格位置可能不同，已按表格标签读取。"
-                     "建议使用本次下发的模板。")
+            version = fields.get("tool_version")
+            self.add("TEMPLATE_OUTDATED", None if version else "unknown_version", version=version)
             self._read_by_labels(fmt, list(lay.sheets), report)
             self._read_info(lay, report, fields, self._sheet_names(lay, quiet=True))
             self._expectations(report)
             return
         if not self.info.structure_locked:
-            self.add("STRUCTURE_UNPROTECTED", "工作簿结构保护已被取消（用 LibreOffice 保存也会出现这种情况）。请尽量使用下发的原模板填报。")
+            self.add("STRUCTURE_UNPROTECTED")
         actual = self._sheet_names(lay)
         unlocked = unlocked_styles(self._styles_part())
         shifted: list[str] = []
@@ -271,8 +260,8 @@ class _Reader:
         for sec, sh in lay.sheets.items():
             if actual.get(sh.name) is None:
                 for t in fmt.tables_of(sec):
-                    self.add("TABLE_NOT_FOUND", f"找不到{sh.short}“{t.caption}”（工作表“{sh.name}”不存在），该表数据无法读取。请使用下发的原模板填报。",
-                             table=sh.short, sheet=sh.name, expected=t.caption)
+                    self.add("TABLE_NOT_FOUND", "sheet_missing", caption=t.caption, table=sh.short, sheet=sh.name,
+                             expected=t.caption)
         self._read_info(lay, report, fields, actual)
         self._read_text(lay, report, actual)
         self._expectations(report)
@@ -305,11 +294,10 @@ class _Reader:
                 continue
             if found is not None:
                 unknown.remove(found)
-                self.add("SHEET_RENAMED", f"工作表“{sh.name}”被改名为“{found}”。已按原位置读取；请勿修改模板的工作表名称，使用原模板重新填报。",
-                         sheet=found, table=sh.short, expected=sh.name, actual=found)
+                self.add("SHEET_RENAMED", name=sh.name, found=found, sheet=found, table=sh.short, expected=sh.name,
+                         actual=found)
             else:
-                self.add("SHEET_MISSING", f"模板中的工作表“{sh.name}”不存在（被删除或改名）。请使用下发的原模板重新填报。",
-                         sheet=sh.name, table=sh.short, expected=sh.name)
+                self.add("SHEET_MISSING", name=sh.name, sheet=sh.name, table=sh.short, expected=sh.name)
         return out
 
     def _verify_sheet(self, sp: _SheetPlan, name: str, unlocked: set[int]) -> bool:
@@ -321,8 +309,7 @@ class _Reader:
         self._scans[sp.name] = scan
         where = sp.short
         if not scan.protected:
-            self.add("SHEET_UNPROTECTED", f"工作表“{name}”的保护被取消，表格可能被改动。请使用下发的原模板重新填报（不要撤销工作表保护）。",
-                     sheet=name, table=where)
+            self.add("SHEET_UNPROTECTED", sheet=name, table=where)
         # labels
         moved: list[tuple[str, str, str]] = []
         changed: list[tuple[str, str, str]] = []
@@ -346,14 +333,11 @@ class _Reader:
                 changed.append((text, addr, got))
         if moved:
             lab_text, was, now = min(moved, key=lambda m: parse_a1(m[1]))  # the first in reading order
-            self.add("LAYOUT_SHIFTED",
-                     f"{where}被插入或删除了行/列：标签“{lab_text}”应在 {was}，现在在 {now}"
-                     + (f"（共 {len(moved)} 个标签移位）" if len(moved) > 1 else "")
-                     + "。已按标签定位读取数据；请使用原模板重新填报，不要插入或删除行列。",
-                     sheet=name, table=where, cell=was, expected=was, actual=now)
+            self.add("LAYOUT_SHIFTED", "many" if len(moved) > 1 else None, label=lab_text, was=was, now=now,
+                     moved=len(moved), sheet=name, table=where, cell=was, expected=was, actual=now)
         for lab_text, addr, got in changed[:5]:
-            self.add("LABEL_CHANGED", f"{where}!{addr} 的标签应为“{lab_text}”，现为“{got or '（空）'}”。请勿修改表格标签，使用原模板重新填报。",
-                     sheet=name, table=where, cell=addr, expected=lab_text, actual=got)
+            self.add("LABEL_CHANGED", label=lab_text, found=got or "（空）", sheet=name, table=where, cell=addr,
+                     expected=lab_text, actual=got)
         if moved:
             return False
         # formulas: value keys get a formula_state; check and status cells only findings
@@ -365,15 +349,15 @@ class _Reader:
                 shown = cell_text(_at(grid, *parse_a1(addr))) or "（空）"
                 if key:
                     fs[key] = FormulaState.MISSING
-                self.add("FORMULA_REPLACED", f"{where}!{addr} 的公式被手工填写的“{shown}”覆盖。合计和校验由公式自动计算，请勿改写；请使用原模板重新填报。",
-                         sheet=name, table=where, cell=addr, key=key, **self._labels_of(key), expected="=" + text, actual=shown)
+                self.add("FORMULA_REPLACED", shown=shown, sheet=name, table=where, cell=addr, key=key,
+                         **self._labels_of(key), expected="=" + text, actual=shown)
                 continue
             gn = normalize_formula(formula)
             if gn != norm:
                 if key:
                     fs[key] = FormulaState.CHANGED
-                self.add("FORMULA_CHANGED", f"{where}!{addr} 的公式被改动：应为“={text}”，现为“={formula}”。请勿修改公式，使用原模板重新填报。",
-                         sheet=name, table=where, cell=addr, key=key, **self._labels_of(key), expected="=" + text, actual="=" + formula)
+                self.add("FORMULA_CHANGED", where=where, formula=text, found=formula, sheet=name, table=where, cell=addr,
+                         key=key, **self._labels_of(key), expected="=" + text, actual="=" + formula)
             elif key:
                 fs[key] = (FormulaState.ERROR if addr in errors
                            else FormulaState.NO_CACHE if cached.get(addr) in (None, "") else FormulaState.OK)
@@ -385,16 +369,13 @@ class _Reader:
         missing_inputs = {a for a in missing_inputs if _at(grid, *parse_a1(a)) in ("", None)}
         file_inputs |= sp.inputs - missing_inputs - file_inputs
         for a in sorted(missing_inputs, key=parse_a1)[:5]:
-            self.add("INPUT_LOCKED", f"{where}!{a} 原本是填写单元格，现在被锁定了。请使用原模板重新填报。",
-                     sheet=name, table=where, cell=a)
+            self.add("INPUT_LOCKED", sheet=name, table=where, cell=a)
         for a in sorted(file_inputs - sp.inputs, key=parse_a1)[:5]:
-            self.add("CELL_UNLOCKED", f"{where}!{a} 原本是锁定的单元格（标签、公式），现在被解除了锁定。请使用原模板重新填报。",
-                     sheet=name, table=where, cell=a)
+            self.add("CELL_UNLOCKED", sheet=name, table=where, cell=a)
         got_merges = set(scan.merges)
         if got_merges != sp.merges:
             diff = sorted(sp.merges ^ got_merges)
-            self.add("MERGE_CHANGED", f"{where}的合并单元格被改动（如 {'、'.join(diff[:3])}）。请使用原模板重新填报。",
-                     sheet=name, table=where, cell=diff[0].split(":")[0])
+            self.add("MERGE_CHANGED", merges="、".join(diff[:3]), sheet=name, table=where, cell=diff[0].split(":")[0])
         return True
 
     def _labels_of(self, key: str | None) -> dict[str, str | None]:
@@ -438,27 +419,24 @@ class _Reader:
         labels = self._labels_of(key)
         if value is not None:
             cv = parse_value(value, unit)
-            self.add("INPUT_FORMULA", f"{where}!{addr} 填写的是算式“{shown}”，已按其结果 {cell_text(value)} 读取。请直接填写数字。",
-                     sheet=sheet, table=where, cell=addr, key=key, **labels, expected=cell_text(value), actual=shown)
+            self.add("INPUT_FORMULA", shown=shown, result=cell_text(value), sheet=sheet, table=where, cell=addr, key=key,
+                     **labels, expected=cell_text(value), actual=shown)
             return cv
-        self.add("INPUT_FORMULA_UNSUPPORTED",
-                 f"{where}!{addr} 填写的是公式“{shown}”（引用其他单元格或使用了函数），本工具无法核实其结果，不计数。"
-                 "请直接填写数字。", sheet=sheet, table=where, cell=addr, key=key, **labels, expected="数字", actual=shown)
+        self.add("INPUT_FORMULA_UNSUPPORTED", shown=shown, sheet=sheet, table=where, cell=addr, key=key, **labels,
+                 expected="数字", actual=shown)
         return CellValue.model_construct(state="text", number=None, raw=shown)
 
     def _checked_text(self, text: str, sheet: str, addr: str) -> str:
         """Agency text as kept: over Excel's cell limit it is an error (and cut there); characters
         no XML document can hold are a warning (and removed): every output we write is XML."""
         if len(text) > MAX_TEXT:
-            self.add("TEXT_TOO_LONG", f"{sheet}!{addr} 的文字有 {len(text)} 个字符，超过 Excel 单元格的上限 {MAX_TEXT}，"
-                     "不是 Excel 能保存的内容（超出部分已截去）。请删减后重新报送。",
-                     sheet=sheet, cell=addr, expected=f"≤{MAX_TEXT}", actual=len(text))
+            self.add("TEXT_TOO_LONG", length=len(text), limit=MAX_TEXT, sheet=sheet, cell=addr, expected=f"≤{MAX_TEXT}",
+                     actual=len(text))
             text = text[:MAX_TEXT]
         bad = xml_invalid_chars(text)
         if bad:
             shown = "、".join(f"U+{ord(c):04X}" for c in bad[:5])
-            self.add("TEXT_CONTROL_CHARS", f"{sheet}!{addr} 的文字中含有不可见的控制字符（{shown}），生成的校验意见表和发布稿中已去除。"
-                     "请检查该处文字是否完整（常见于从网页或其他软件复制粘贴）。", sheet=sheet, cell=addr, actual=shown)
+            self.add("TEXT_CONTROL_CHARS", chars=shown, sheet=sheet, cell=addr, actual=shown)
             text = xml_safe(text)
         return text
 
@@ -471,8 +449,7 @@ class _Reader:
             for t in fmt.tables_of(sec):
                 loc = locate_table(indexes, t)
                 if loc is None:
-                    self.add("TABLE_NOT_FOUND", f"找不到表格“{t.caption}”，该表数据无法读取。请使用下发的原模板填报。",
-                             table=_short(sec), expected=t.caption)
+                    self.add("TABLE_NOT_FOUND", caption=t.caption, table=_short(sec), expected=t.caption)
                     continue
                 self._take(loc, report, indexes)
 
@@ -495,14 +472,14 @@ class _Reader:
             cells = report.fmt.cells
             rows = sorted({cells[k].row.label for k in missing}, key=lambda s: [r.label for r in t.rows].index(s))
             cols = sorted({cells[k].column.label for k in missing}, key=lambda s: [c.label for c in t.columns].index(s))
-            what = (f"行“{'”“'.join(rows[:3])}”" if len(rows) < len(t.rows) else f"列“{'”“'.join(cols[:3])}”")
-            self.add("TABLE_NOT_FOUND", f"{_short(t.section)}“{t.caption}”中找不到{what}{'等' if len(rows) > 3 else ''}，这些数据无法读取。"
-                     "请按官方格式填写表格标签，或使用下发的模板填报。",
+            by_rows = len(rows) < len(t.rows)
+            variant = ("rows" if by_rows else "columns") + ("_more" if len(rows) > 3 else "")
+            self.add("TABLE_NOT_FOUND", variant, caption=t.caption, labels="”“".join((rows if by_rows else cols)[:3]),
                      sheet=loc.sheet, table=_short(t.section), expected=t.caption)
         for label, vals in loc.extras.items():
             report.extras[label] = vals
-            self.add("EXTRA_ROWS", f"{_short(t.section)}中有官方格式以外的行“{label.split('·', 1)[-1]}”（{vals}），已单独保留，不计入汇总。",
-                     sheet=loc.sheet, table=_short(t.section), actual=vals)
+            self.add("EXTRA_ROWS", label=label.split("·", 1)[-1], values=vals, sheet=loc.sheet, table=_short(t.section),
+                     actual=vals)
 
     def _read_info(self, lay: Layout, report: AgencyReport, fields: dict[str, str],
                    actual: dict[str, str | None] | None = None) -> None:
@@ -518,16 +495,16 @@ class _Reader:
         m = report.meta
         meta_year = fields.get("year", "")
         if vals.get("year") and meta_year and vals["year"] != meta_year:
-            self.add("META_MISMATCH", f"“{name}”中的报告年度为“{vals['year']}”，但模板是 {meta_year} 年度的。请使用 {meta_year} 年度的原模板重新填报。",
-                     sheet=name, cell=lay.info_address["year"][1], expected=meta_year, actual=vals["year"])
+            self.add("META_MISMATCH", found=vals["year"], meta_year=meta_year, sheet=name, cell=lay.info_address["year"][1],
+                     expected=meta_year, actual=vals["year"])
         fmt_cell = vals.get("format", "")
         if fmt_cell and not fmt_cell.startswith(fields.get("format", "")):
-            self.add("META_MISMATCH", f"“{name}”中的报告格式为“{fmt_cell}”，与模板（{fields.get('format')} 版）不一致。请使用原模板重新填报。",
-                     sheet=name, cell=lay.info_address["format"][1], expected=fields.get("format"), actual=fmt_cell)
+            self.add("META_MISMATCH", "format", found=fmt_cell, meta_format=fields.get("format"), sheet=name,
+                     cell=lay.info_address["format"][1], expected=fields.get("format"), actual=fmt_cell)
         meta_agency = fields.get("agency", "")
         if meta_agency and vals.get("agency") and norm_label(vals["agency"]) != norm_label(meta_agency):
-            self.add("META_MISMATCH", f"“{name}”中的单位名称为“{vals['agency']}”，但该模板是下发给“{meta_agency}”的。请使用本单位的模板填报。",
-                     sheet=name, cell=lay.info_address["agency"][1], expected=meta_agency, actual=vals["agency"])
+            self.add("META_MISMATCH", "agency", found=vals["agency"], meta_agency=meta_agency, sheet=name,
+                     cell=lay.info_address["agency"][1], expected=meta_agency, actual=vals["agency"])
         m.agency = vals.get("agency") or m.agency
         m.credit_code = vals.get("credit_code") or m.credit_code
         m.filler = vals.get("filler") or None
@@ -557,8 +534,7 @@ class _Reader:
             agency = agency or fields.get("agency") or None
             year = year or int(fields["year"])
         if not self.res.is_template:
-            self.add("NOT_TEMPLATE", "文件不是本工具生成的模板，已按表格标签定位读取数据，无法检查公式和保护是否被改动。"
-                     "请尽量使用下发的模板填报。")
+            self.add("NOT_TEMPLATE")
         report = AgencyReport.model_construct(
             meta=ReportMeta.model_construct(
                 agency=agency, credit_code=None, year=year, format=located.format.id if located.format else None,
@@ -569,18 +545,16 @@ class _Reader:
         self.res.report = report
         if located.format is None or not located.found:
             tables = "、".join(f"{_short(s.key)}“{unnumbered(s.heading)}”" for s in CURRENT.sections if not s.narrative)
-            self.add("NO_TABLES", f"文件中没有找到年报表格（{tables}）。请使用下发的模板填报后重新报送。")
+            self.add("NO_TABLES", tables=tables)
             return
         if located.conflict:
             parts = "，".join(f"{_short(s)}按 {f} 版" for s, f in located.section_formats.items() if f)
-            self.add("FORMAT_CONFLICT", f"各表格使用的报告格式不一致（{parts}），已按 {located.format.id} 版读取。"
-                     "同一份报告的各表须使用同一格式，请使用下发的模板重新填报。",
-                     expected=located.format.id)
+            self.add("FORMAT_CONFLICT", parts=parts, format=located.format.id, expected=located.format.id)
         for t in located.format.tables:
             loc = located.tables.get(t.key)
             if loc is None:
-                self.add("TABLE_NOT_FOUND", f"找不到{_short(t.section)}“{t.caption}”（按 {located.format.id} 版格式），该表数据无法读取。"
-                         "请按官方格式填写表格标签，或使用下发的模板填报。", table=_short(t.section), expected=t.caption)
+                self.add("TABLE_NOT_FOUND", "format", caption=t.caption, format=located.format.id, table=_short(t.section),
+                         expected=t.caption)
                 continue
             self._take(loc, report, indexes)
         self._expectations(report)
@@ -588,14 +562,11 @@ class _Reader:
     def _expectations(self, report: AgencyReport) -> None:
         m = report.meta
         if self.expect_format and m.format and self.expect_format != m.format:
-            self.add("FORMAT_MISMATCH", f"报告使用的是 {m.format} 版格式，但本次要求 {self.expect_format} 版格式。请使用下发的模板重新填报。",
-                     expected=self.expect_format, actual=m.format)
+            self.add("FORMAT_MISMATCH", format=m.format, expected=self.expect_format, actual=m.format)
         if self.expect_year and m.year and int(self.expect_year) != m.year:
-            self.add("YEAR_MISMATCH", f"报告年度是 {m.year} 年，但本次收集的是 {self.expect_year} 年度的报告。请使用 {self.expect_year} 年度的模板重新填报。",
-                     expected=int(self.expect_year), actual=m.year)
+            self.add("YEAR_MISMATCH", year=m.year, expected=int(self.expect_year), actual=m.year)
         if self.expect_agency and m.agency and norm_label(self.expect_agency) != norm_label(m.agency):
-            self.add("AGENCY_MISMATCH", f"报告的单位名称是“{m.agency}”，与预期的“{self.expect_agency}”不符。请确认是否报错了文件或使用了其他单位的模板。",
-                     expected=self.expect_agency, actual=m.agency)
+            self.add("AGENCY_MISMATCH", agency=m.agency, expected=self.expect_agency, actual=m.agency)
 
 
 def _short(section: str) -> str:

@@ -21,9 +21,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from xltool.core.findings import REGISTRY
+from xltool.core.findings import make
 from xltool.core.labels import norm_label
-from xltool.core.model import CellValue, FileStatus, Finding
+from xltool.core.model import CellValue, FieldValue, FileStatus, Finding
 from xltool.core.numbers import show, tidy
 from xltool.read.reader import ReadResult
 from xltool.spec import TABLE_SHEETS, Format, Kind
@@ -96,25 +96,22 @@ class _Ctx:
         return self.locations.get(key) or layout_for(self.fmt).address[key]
 
     def add_cell(self, code: str, key: str, section: str, sentence: str, stated: int | float,
-                 table: int | float, what: str = "") -> None:
+                 table: int | float, variant: str | None = None, **fields: FieldValue) -> None:
+        """The text of ``section`` states ``stated`` where the table's cell ``key`` holds ``table``."""
         cd = self.fmt.cells[key]
         sheet, addr = self.where(key)
-        head = _section_name(self.fmt, section)
-        msg = (f"文字部分“{head}”写有“{_quote(sentence)}”，{what or '所述数字'}为 {show(stated)}，"
-               f"但{self.cell_text(key)}为 {show(table)}。请核对文字或表格。")
-        self.out.append(Finding.model_construct(
-            code=code, severity=REGISTRY[code].severity, message=msg, file=self.file, sheet=sheet, cell=addr,
+        self.out.append(make(
+            code, variant, head=_section_name(self.fmt, section), sentence=_quote(sentence), stated=show(stated),
+            cell_text=self.cell_text(key), table_value=show(table), file=self.file, sheet=sheet, cell=addr,
             table=TABLE_SHEETS[cd.table.section][1], row=cd.row.label, column=cd.column.label, key=key,
-            expected=tidy(table), actual=tidy(stated)))
+            expected=tidy(table), actual=tidy(stated), **fields))
 
-    def add_text(self, code: str, section: str | None, message: str, expected: str | int | float | None = None,
-                 actual: str | int | float | None = None) -> None:
+    def add_text(self, code: str, section: str | None, variant: str | None = None, /, **fields: FieldValue) -> None:
+        """A finding at the text cell of ``section`` (none for the title or a document's headings)."""
         sheet = addr = None
         if section is not None:
             sheet, addr = layout_for(self.fmt).text_address.get(section, (None, None))
-        self.out.append(Finding.model_construct(
-            code=code, severity=REGISTRY[code].severity, message=message, file=self.file, sheet=sheet, cell=addr,
-            table=None, row=None, column=None, key=None, expected=expected, actual=actual))
+        self.out.append(make(code, variant, file=self.file, sheet=sheet, cell=addr, **fields))
 
 
 def _section_name(fmt: Format, key: str) -> str:
@@ -199,13 +196,12 @@ def _counts(ctx: _Ctx, section: str, sentence: str) -> None:
                 with_carry = gap != m.group(1) or re.search(r"(?:含|包括|其中)上一?年度?结转", sentence)
                 table = _sum(ctx, [k_new, k_in]) if with_carry else ctx.num(k_new)
                 if table is not None and not _eq(n, table):
-                    what = "收到的申请数（含上年结转）" if with_carry else "收到的申请数"
-                    ctx.add_cell("TEXT_RECEIVED", k_new, section, sentence, n, table, what)
+                    ctx.add_cell("TEXT_RECEIVED", k_new, section, sentence, n, table, "with_carry" if with_carry else None)
         if not _NOT_APPLICATION.search(clause) and not other_topic:
-            for rx, key, code, what in (
-                (_CARRY_IN, k_in, "TEXT_CARRIED_OVER", "上年结转的申请数"),
-                (_PROCESSED, k_done, "TEXT_PROCESSED", "办结（答复）的申请数"),
-                (_CARRY_OUT, k_out, "TEXT_CARRY_FORWARD", "结转下年度的申请数"),
+            for rx, key, code in (
+                (_CARRY_IN, k_in, "TEXT_CARRIED_OVER"),
+                (_PROCESSED, k_done, "TEXT_PROCESSED"),
+                (_CARRY_OUT, k_out, "TEXT_CARRY_FORWARD"),
             ):
                 for m in rx.finditer(clause):
                     if key is None or not _filler(m.group(1)):
@@ -218,12 +214,12 @@ def _counts(ctx: _Ctx, section: str, sentence: str) -> None:
                     n = int(m.group(2).replace(",", ""))
                     table = ctx.num(key)
                     if table is not None and not _eq(n, table):
-                        ctx.add_cell(code, key, section, sentence, n, table, what)
+                        ctx.add_cell(code, key, section, sentence, n, table)
             for m in _CARRY_OUT_BEFORE.finditer(clause):
                 n = int(m.group(1).replace(",", ""))
                 table = ctx.num(k_out) if k_out else None
                 if k_out and table is not None and not _eq(n, table):
-                    ctx.add_cell("TEXT_CARRY_FORWARD", k_out, section, sentence, n, table, "结转下年度的申请数")
+                    ctx.add_cell("TEXT_CARRY_FORWARD", k_out, section, sentence, n, table)
         # 表四: a clause naming only one of the two (行政复议、行政诉讼共3件 is skipped)
         both = "复议" in clause and "诉讼" in clause
         if not both and k_rev:
@@ -233,7 +229,7 @@ def _counts(ctx: _Ctx, section: str, sentence: str) -> None:
             table = ctx.num(k_rev)
             for n in stated:
                 if table is not None and not _eq(n, table):
-                    ctx.add_cell("TEXT_REVIEW", k_rev, section, sentence, n, table, "行政复议件数")
+                    ctx.add_cell("TEXT_REVIEW", k_rev, section, sentence, n, table)
         if not both and all(k_suits) and "复议后" not in clause and "直接起诉" not in clause:
             stated = [int(m.group(2).replace(",", "")) for m in _SUIT.finditer(clause) if _filler(m.group(1))]
             if _NO_SUIT.search(clause) and not re.search(r"败诉|撤销", clause):
@@ -243,7 +239,7 @@ def _counts(ctx: _Ctx, section: str, sentence: str) -> None:
                 if table is not None and not _eq(n, table):
                     assert k_suits[0] is not None
                     parts = "与".join(fmt.cells[k].row.label for k in k_suits if k)
-                    ctx.add_cell("TEXT_SUIT", k_suits[0], section, sentence, n, table, f"行政诉讼件数（{parts}之和）")
+                    ctx.add_cell("TEXT_SUIT", k_suits[0], section, sentence, n, table, parts=parts)
 
 
 # --- 表二 counts (主动公开) -------------------------------------------------------------------------
@@ -286,7 +282,7 @@ def _proactive(ctx: _Ctx, section: str, sentence: str) -> None:
                 if (key, n) in seen or table is None or _eq(n, table):
                     continue
                 seen.add((key, n))
-                ctx.add_cell("TEXT_PROACTIVE", key, section, sentence, n, table, "主动公开的数字")
+                ctx.add_cell("TEXT_PROACTIVE", key, section, sentence, n, table)
 
 
 # --- percentages -----------------------------------------------------------------------------------
@@ -300,9 +296,8 @@ def _percentages(ctx: _Ctx, section: str, sentence: str, bases: Sequence[int | f
     head = _section_name(ctx.fmt, section)
     shares = [float(x) for x in _PERCENT_SHARE.findall(s)]
     if len(shares) >= 2 and sum(shares) > 100.5:
-        ctx.add_text("TEXT_PERCENT", section,
-                     f"文字部分“{head}”写有“{_quote(sentence)}”，所列各项占比之和为 {show(tidy(sum(shares)))}%，超过 100%。"
-                     "请核对。", 100, tidy(sum(shares)))
+        ctx.add_text("TEXT_PERCENT", section, "over_100", head=head, sentence=_quote(sentence),
+                     total=show(tidy(sum(shares))), expected=100, actual=tidy(sum(shares)))
         return
     good = [b for b in bases if b]
     if not good:
@@ -313,9 +308,8 @@ def _percentages(ctx: _Ctx, section: str, sentence: str, bases: Sequence[int | f
         if n > max(good) or any(abs(n / b * 100 - pct) <= tol for b in good):
             continue
         shown = "或".join(f"{show(tidy(round(n / b * 100, 1)))}%" for b in dict.fromkeys(good))
-        ctx.add_text("TEXT_PERCENT", section,
-                     f"文字部分“{head}”写有“{_quote(sentence)}”：{n} 件占 {show(tidy(pct))}%，但按表格的申请总数计算应为 "
-                     f"{shown}。请核对。", shown, tidy(pct))
+        ctx.add_text("TEXT_PERCENT", section, head=head, sentence=_quote(sentence), count=n, pct=show(tidy(pct)),
+                     shares=shown, expected=shown, actual=tidy(pct))
 
 
 # --- 五 empty, 六 fees -------------------------------------------------------------------------------
@@ -331,10 +325,8 @@ def _sec5(ctx: _Ctx, narrative: Mapping[str, str]) -> None:
         return
     text = (narrative.get("sec5") or "").strip()
     if _EMPTY.match(text) or _PLACEHOLDER.match(text):
-        shown = f"只写了“{text}”" if text else "为空"
-        ctx.add_text("TEXT_SEC5_EMPTY", "sec5",
-                     f"文字部分“{five.heading}”{shown}。应写明本年度工作存在的主要问题和改进措施（含上年问题的整改情况）。",
-                     None, text or None)
+        ctx.add_text("TEXT_SEC5_EMPTY", "sec5", "only" if text else None, head=five.heading, text=text,
+                     expected=None, actual=text or None)
 
 
 def _fee_key(fmt: Format) -> str | None:
@@ -355,7 +347,7 @@ def _sec6_fees(ctx: _Ctx, narrative: Mapping[str, str]) -> None:
         # 信息处理费 (国办函〔2020〕109号) is not the 表二 fee: a sentence about it alone is no claim
         if "信息处理费" in s or not _NO_FEE.search(s) or not re.search(r"费", s):
             continue
-        ctx.add_cell("TEXT_FEES", key, "sec6", sentence, 0, amount, "所述收费金额")
+        ctx.add_cell("TEXT_FEES", key, "sec6", sentence, 0, amount)
 
 
 # --- years -----------------------------------------------------------------------------------------
@@ -369,9 +361,8 @@ def _years(ctx: _Ctx, year: int, title: str | None, texts: Mapping[str, str]) ->
     if title:
         found = {int(y) for y in _YEAR.findall(_plain(title))}
         if found and year not in found:
-            ctx.add_text("TEXT_YEAR", None,
-                         f"标题“{_quote(title)}”中的年度为 {'、'.join(str(y) for y in sorted(found))}，与报告年度 {year} 不符。请核对。",
-                         year, min(found))
+            ctx.add_text("TEXT_YEAR", None, "title", title=_quote(title), years="、".join(str(y) for y in sorted(found)),
+                         year=year, expected=year, actual=min(found))
     for section, text in texts.items():
         head = _section_name(ctx.fmt, section)
         for sentence in sentences(text):
@@ -386,10 +377,8 @@ def _years(ctx: _Ctx, year: int, title: str | None, texts: Mapping[str, str]) ->
                     bad.add(int(lead.group(1)))
             if bad:
                 sec = section if section in ("sec1", "sec5", "sec6") else None
-                ctx.add_text("TEXT_YEAR", sec,
-                             f"{'文字部分' if sec else ''}“{head}”写有“{_quote(sentence)}”，其中的年度 "
-                             f"{'、'.join(str(y) for y in sorted(bad))} 与报告年度 {year} 不符（是否沿用了往年的文字？）。请核对。",
-                             year, min(bad))
+                ctx.add_text("TEXT_YEAR", sec, None if sec else "heading", head=head, sentence=_quote(sentence),
+                             years="、".join(str(y) for y in sorted(bad)), year=year, expected=year, actual=min(bad))
 
 
 # --- section headings (imported documents) ----------------------------------------------------------
@@ -420,14 +409,13 @@ def check_headings(fmt: Format, paragraphs: Sequence[str], *, file: str | None =
         found[best.key] = m.group(1)
         want = best.heading[: best.heading.index("、")]
         if m.group(1) != want:
-            ctx.add_text("TEXT_SECTION_NUMBER", best.key if best.narrative else None,
-                         f"标题“{p.strip()}”的序号为“{m.group(1)}”，按年报格式应为“{best.heading}”。请核对各部分的顺序和序号。",
-                         want, m.group(1))
+            ctx.add_text("TEXT_SECTION_NUMBER", best.key if best.narrative else None, line=p.strip(),
+                         number=m.group(1), heading=best.heading, expected=want, actual=m.group(1))
     if found:  # a text with no recognisable heading at all is not a report with headings
         for s in fmt.sections:
             if s.key not in found:
-                ctx.add_text("TEXT_SECTION_MISSING", s.key if s.narrative else None,
-                             f"找不到“{s.heading}”这一部分的标题。年报应按格式包括全部六个部分。", s.heading, None)
+                ctx.add_text("TEXT_SECTION_MISSING", s.key if s.narrative else None, heading=s.heading,
+                             expected=s.heading, actual=None)
     return ctx.out
 
 

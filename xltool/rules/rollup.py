@@ -13,8 +13,8 @@ import math
 from collections.abc import Sequence
 
 from xltool.core.combined import ChildAgency, ChildSummary, RosterRow
-from xltool.core.findings import REGISTRY
-from xltool.core.model import CellValue, Finding, number_cell
+from xltool.core.findings import make
+from xltool.core.model import CellValue, FieldValue, Finding, number_cell
 from xltool.core.numbers import show, tidy
 from xltool.read.summary import SummaryBook
 from xltool.spec import FORMATS, Format
@@ -24,11 +24,9 @@ from xltool.workbook.layout import TABLE_SHEETS, col_letter, layout_for, parse_a
 _TOL = 1e-6
 
 
-def _finding(code: str, child: str, message: str, *, sheet: str | None = None, cell: str | None = None,
-             table: str | None = None, row: str | None = None, column: str | None = None, key: str | None = None,
-             expected: int | float | None = None, actual: int | float | None = None) -> Finding:
-    return Finding(code=code, severity=REGISTRY[code].severity, message=message, file=child, sheet=sheet,
-                   cell=cell, table=table, row=row, column=column, key=key, expected=expected, actual=actual)
+def _finding(code: str, child: str, variant: str | None = None, /, **fields: FieldValue) -> Finding:
+    """A finding about the child summary ``child`` (its file name, also the wording's ``{summary}``)."""
+    return make(code, variant, file=child, summary=child, detail=SL.DETAIL_SHEET, **fields)
 
 
 def _num(v: object) -> float | None:
@@ -83,10 +81,7 @@ def judge_child(book: SummaryBook) -> ChildSummary:
     if not meta.get(SL.META_FINGERPRINT):
         broken.append("fingerprint")
     if broken:
-        child.findings.append(_finding(
-            "SUMMARY_META_BROKEN", shown,
-            f"下级汇总表“{shown}”的元数据不完整或被改动（{'、'.join(broken)}），无法确认它由本工具生成、"
-            "未被修改，不计入。请该地区用 xltool combine 重新生成汇总表后再报送。"))
+        child.findings.append(_finding("SUMMARY_META_BROKEN", shown, broken="、".join(broken)))
         return child
     fmt = FORMATS[fmt_id]  # type: ignore[index]
     _agencies(book, fmt, child)
@@ -98,16 +93,13 @@ def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
     shown = book.path.name
     rows = book.grids.get(SL.DETAIL_SHEET, [])
     if len(rows) <= SL.DETAIL_KEY_ROW:
-        child.findings.append(_finding("SUMMARY_META_BROKEN", shown,
-                                       f"下级汇总表“{shown}”没有“{SL.DETAIL_SHEET}”工作表，不计入。请重新生成汇总表。"))
+        child.findings.append(_finding("SUMMARY_META_BROKEN", shown, "no_detail"))
         return
     keys = [str(k).strip() if isinstance(k, str) else "" for k in rows[SL.DETAIL_KEY_ROW]]
     col = {k: i for i, k in enumerate(keys) if k}
     value_keys = [k for k in fmt.cells if k in col]
     if SL.AGENCY_KEY not in col or len(value_keys) != len(fmt.cells):
-        child.findings.append(_finding("SUMMARY_META_BROKEN", shown,
-                                       f"下级汇总表“{shown}”的“{SL.DETAIL_SHEET}”缺少单位列或数据列（被删改过），不计入。"
-                                       "请重新生成汇总表。"))
+        child.findings.append(_finding("SUMMARY_META_BROKEN", shown, "detail_columns"))
         return
     name_c = col[SL.AGENCY_KEY]
     total_row: Sequence[object] | None = None
@@ -138,11 +130,7 @@ def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
         ))
     head = [child.year, child.format, child.level, book.meta.get(SL.META_DISTRICT, "")]
     if SL.fingerprint(head, fp_rows) != book.meta.get(SL.META_FINGERPRINT):
-        child.findings.append(_finding(
-            "SUMMARY_EDITED", shown,
-            f"下级汇总表“{shown}”（{child.name}）生成后“{SL.DETAIL_SHEET}”被修改过（与生成时记录的指纹不符），"
-            "其中的数字无法追溯到各单位报送的文件，不计入。请该地区改正单位文件后用 xltool combine 重新生成汇总表。",
-            sheet=SL.DETAIL_SHEET))
+        child.findings.append(_finding("SUMMARY_EDITED", shown, region=child.name, sheet=SL.DETAIL_SHEET))
     sums = {k: math.fsum(n for a in child.agencies if (n := a.cells[j].number) is not None)
             for j, k in enumerate(value_keys)}
     lay = layout_for(fmt)
@@ -157,10 +145,8 @@ def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
                 if bad <= 20:
                     addr = f"{col_letter(col[k])}{total_r + 1}"
                     child.findings.append(_finding(
-                        "SUMMARY_TOTAL_MISMATCH", shown,
-                        f"下级汇总表“{shown}”（{child.name}）{SL.DETAIL_SHEET}!{addr} 的{SL.TOTAL_ROW_LABEL}为 "
-                        f"{show(tidy(got)) if got is not None else '（空）'}，但各单位之和为 {show(want)}"
-                        f"（{cd.row.label}·{cd.column.label}）。汇总表被改动过，不计入；请重新生成。",
+                        "SUMMARY_TOTAL_MISMATCH", shown, region=child.name, total_label=SL.TOTAL_ROW_LABEL,
+                        got=show(tidy(got)) if got is not None else "（空）", want=show(want),
                         sheet=SL.DETAIL_SHEET, cell=addr, row=cd.row.label, column=cd.column.label, key=k,
                         expected=want, actual=tidy(got) if got is not None else None))
         sheet = SL.SUMMARY_TABLE_SHEETS[cd.table.section]
@@ -171,11 +157,8 @@ def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
             bad += 1
             if bad <= 20:
                 child.findings.append(_finding(
-                    "SUMMARY_TOTAL_MISMATCH", shown,
-                    f"下级汇总表“{shown}”（{child.name}）{sheet}!{addr}（{TABLE_SHEETS[cd.table.section][1]} "
-                    f"{cd.row.label}·{cd.column.label}）为 {show(tidy(got)) if got is not None else '（空）'}，"
-                    f"但其{SL.DETAIL_SHEET}各单位之和为 {show(want)}。汇总表生成后被改动过，不计入；请该地区重新生成。",
-                    sheet=sheet, cell=addr, table=TABLE_SHEETS[cd.table.section][1], row=cd.row.label,
+                    "SUMMARY_TOTAL_MISMATCH", shown, "sheet", region=child.name,
+                    got=show(tidy(got)) if got is not None else "（空）", want=show(want), sheet=sheet, cell=addr, table=TABLE_SHEETS[cd.table.section][1], row=cd.row.label,
                     column=cd.column.label, key=k, expected=want, actual=tidy(got) if got is not None else None))
 
 

@@ -22,13 +22,13 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 from xltool.core.combined import DISTRICT_NAME, district_report
-from xltool.core.findings import MONEY_WAN_YUAN_LIMIT, PLAUSIBLE_MAX, REGISTRY
+from xltool.core.findings import MONEY_WAN_YUAN_LIMIT, PLAUSIBLE_MAX, make
 from xltool.core.model import (
     AgencyReport,
     CellValue,
+    FieldValue,
     FileStatus,
     Finding,
     FormulaState,
@@ -139,33 +139,12 @@ class _Ctx:
             return sheet, addr, f"{c.table}!{addr}"
         return sheet, addr, f"{sheet}!{addr}（{c.table}）"
 
-    def add(
-        self,
-        code: str,
-        key: str,
-        message: str,
-        expected: Any = None,
-        actual: Any = None,
-        severity: Severity | None = None,
-    ) -> None:
+    def add(self, code: str, key: str, variant: str | None = None, /, **fields: FieldValue) -> None:
+        """A finding at the cell of ``key`` (its text starts with the cell: ``{where} {row}·{column}：``)."""
         c = self.plan.cells[key]
         sheet, addr, loc = self.where(key)
-        self.out.append(
-            Finding.model_construct(
-                code=code,
-                severity=severity or REGISTRY[code].severity,
-                message=f"{loc} {c.row}·{c.column}：{message}",
-                file=self.file,
-                sheet=sheet,
-                cell=addr,
-                table=c.table,
-                row=c.row,
-                column=c.column,
-                key=key,
-                expected=expected,
-                actual=actual,
-            )
-        )
+        self.out.append(make(code, variant, where=loc, file=self.file, sheet=sheet, cell=addr, table=c.table,
+                             row=c.row, column=c.column, key=key, **fields))
 
 
 def _has_unit(raw: str) -> bool:
@@ -196,9 +175,7 @@ def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> bool:
     st = v.state
     if agency_level and implausible(v):
         shown = show(v.number) if st == "number" and v.number is not None else f"“{v.raw}”"
-        ctx.add("NUMBER_IMPLAUSIBLE", c.key,
-                f"数值为 {shown}，超出合理范围（绝对值不超过 10 亿），可能是误填或文件被篡改。该数不参与核对和汇总，请改正。",
-                f"≤{PLAUSIBLE_MAX}", shown)
+        ctx.add("NUMBER_IMPLAUSIBLE", c.key, shown=shown, expected=f"≤{PLAUSIBLE_MAX}", actual=shown)
         return False
     if st == "number":
         n = v.number
@@ -207,33 +184,27 @@ def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> bool:
             return True  # the common case: a plain non-negative whole count
         if v.raw is not None and v.raw.strip() != "":
             if c.kind is Kind.AMOUNT and _has_unit(v.raw):
-                ctx.add("UNIT_CONVERTED", c.key, f"填写的是“{v.raw}”，已换算为 {show(n)} {c.unit}。请直接填写以{c.unit}为单位的数字。",
-                        show(n), v.raw)
+                ctx.add("UNIT_CONVERTED", c.key, raw=v.raw, shown=show(n), unit=c.unit, expected=show(n), actual=v.raw)
             else:
-                ctx.add("TEXT_NUMBER", c.key,
-                        f"“{v.raw}”是以文本形式保存的数字，已按 {show(n)} 读取（表格中的合计公式不计算文本）。"
-                        "请改为直接输入阿拉伯数字（半角）。",
-                        show(n), v.raw)
+                ctx.add("TEXT_NUMBER", c.key, raw=v.raw, shown=show(n), expected=show(n), actual=v.raw)
         if c.kind is not Kind.SIGNED and n < 0:
-            what = "金额" if c.kind is Kind.AMOUNT else "件数"
-            ctx.add("NEGATIVE", c.key, f"{what}不能为负数，实为 {show(n)}。请填写 0 或正数。", "≥0", tidy(n))
+            ctx.add("NEGATIVE", c.key, "amount" if c.kind is Kind.AMOUNT else None, shown=show(n), expected="≥0",
+                    actual=tidy(n))
         if c.kind is not Kind.AMOUNT and not float(n).is_integer():
-            ctx.add("NOT_INTEGER", c.key, f"应为整数，实为 {show(n)}。请填写整数件数。", "整数", tidy(n))
+            ctx.add("NOT_INTEGER", c.key, shown=show(n), expected="整数", actual=tidy(n))
         if agency_level and c.kind is Kind.AMOUNT and n >= MONEY_WAN_YUAN_LIMIT:
-            ctx.add("MONEY_MAGNITUDE", c.key,
-                    f"金额为 {show(n)} {c.unit}，数额异常大，可能误按“元”填写。本栏单位是{c.unit}，请核对。",
-                    f"<{MONEY_WAN_YUAN_LIMIT}", tidy(n))
+            ctx.add("MONEY_MAGNITUDE", c.key, shown=show(n), unit=c.unit, expected=f"<{MONEY_WAN_YUAN_LIMIT}",
+                    actual=tidy(n))
         return True
     if st == "text":
-        ctx.add("NOT_NUMBER", c.key, f"内容“{v.raw}”不是数字，请填写阿拉伯数字（没有发生的事项填 0）。", "数字", v.raw)
+        ctx.add("NOT_NUMBER", c.key, raw=v.raw, expected="数字", actual=v.raw)
         return True
     if c.is_formula:  # a total without a formula (a foreign file): reported once derived
         return True
     if st == "marker":
-        ctx.add("MISSING_MARKER", c.key,
-                f"填写的是“{v.raw}”，视为未填写，不按 0 计。没有发生的事项请填 0。", "数字", v.raw)
+        ctx.add("MISSING_MARKER", c.key, raw=v.raw, expected="数字", actual=v.raw)
     else:
-        ctx.add("BLANK", c.key, "未填写，视为未填写，不按 0 计。没有发生的事项请填 0。", "数字", None)
+        ctx.add("BLANK", c.key, expected="数字", actual=None)
     return True
 
 
@@ -268,12 +239,8 @@ def _formulas(
         read = v.number if v is not None and v.state == "number" else None
         if state in (FormulaState.MISSING, FormulaState.CHANGED):
             shown = show(read) if read is not None else f"“{v.raw}”" if v is not None and v.raw else "（空）"
-            if state == FormulaState.MISSING:
-                msg = (f"合计公式被手工填写的 {shown} 覆盖。合计由公式自动计算，请勿手工填写；"
-                       "请在工具生成的模板中重新填报（或撤销对该单元格的修改）。")
-            else:
-                msg = f"合计公式被改动（当前结果 {shown}）。请勿修改合计公式，请在工具生成的模板中重新填报。"
-            ctx.add(_FORMULA_CODES[state], key, msg, "公式", read if read is not None else (v.raw if v else None))
+            ctx.add(_FORMULA_CODES[state], key, None if state == FormulaState.MISSING else "total", shown=shown,
+                    expected="公式", actual=read if read is not None else (v.raw if v else None))
             sheet[key] = float(read or 0)
             continue  # keep the value as read: the relations below then check it
         calc = sum([nums.get(p) or 0 for p in parts])
@@ -281,18 +248,12 @@ def _formulas(
         nums[key] = tidy(calc)
         states[key] = "number"
         if state == FormulaState.ERROR:
-            ctx.add("FORMULA_ERROR", key,
-                    f"合计显示错误值{f'“{v.raw}”' if v is not None and v.raw else ''}，通常是某个分项里填了公式或错误值。"
-                    "请检查该合计引用的各分项，只填写数字。", tidy(calc), v.raw if v is not None else None)
+            raw = v.raw if v is not None else None
+            ctx.add("FORMULA_ERROR", key, None if raw else "no_value", raw=raw, expected=tidy(calc), actual=raw)
         elif state == FormulaState.NO_CACHE or read is None:
-            ctx.add("NO_CACHE", key,
-                    f"合计没有计算结果（文件可能由不计算公式的软件保存），已按各分项重新计算为 {show(calc)}。"
-                    "请用 Excel 或 WPS 打开并保存后再报送。", tidy(calc), None)
+            ctx.add("NO_CACHE", key, calc=show(calc), expected=tidy(calc), actual=None)
         elif abs(read - calc) > _TOL and abs(read - sheet[key]) > _TOL:
-            ctx.add("STALE_TOTAL", key,
-                    f"合计显示 {show(read)}，但按各分项计算应为 {show(calc)}（文件保存时未重新计算）。"
-                    "本工具按 " + show(calc) + " 统计；请用 Excel 或 WPS 打开、确认合计后保存再报送。",
-                    tidy(calc), tidy(read))
+            ctx.add("STALE_TOTAL", key, shown=show(read), calc=show(calc), expected=tidy(calc), actual=tidy(read))
 
 
 def _derive_missing_totals(
@@ -313,7 +274,7 @@ def _derive_missing_totals(
         if key in formula_state or st not in ("blank", "marker"):
             continue
         v = report.values[key]
-        shown = f"填写的是“{v.raw}”" if st == "marker" and v.raw else "为空"
+        said = "marker" if st == "marker" and v.raw else "blank"
         part_states = [states.get(p) for p in parts]
         filled = sum(1 for ps in part_states if ps in ("number", "derived"))
         unfilled = sum(1 for ps in part_states if ps in ("blank", "marker"))
@@ -324,12 +285,12 @@ def _derive_missing_totals(
             calc = tidy(math.fsum(nums[p] or 0 for p in parts if states.get(p) in ("number", "derived")))
             nums[key] = calc
             states[key] = "derived"
-            note = f"（其中 {unfilled} 项分项未填，按 0 计）" if unfilled else ""
-            tail = f"已按各分项之和 {show(calc)}{note}统计。请填写总计（等于各分项之和）。"
+            variant = f"{said}_derived_unfilled" if unfilled else f"{said}_derived"
         else:
             calc = None
-            tail = "请填写总计（等于各分项之和）。"
-        ctx.add("TOTAL_MISSING", key, f"总计{shown}，视为未填写；{tail}", calc, v.raw if st == "marker" else None)
+            variant = said
+        ctx.add("TOTAL_MISSING", key, variant, raw=v.raw, calc=show(calc) if calc is not None else None,
+                unfilled=unfilled, expected=calc, actual=v.raw if st == "marker" else None)
 
 
 def _sum_check(
@@ -358,10 +319,8 @@ def _sum_check(
     t = nums[target] or 0
     if abs(total - t) <= _TOL:
         return
-    note = f"，其中 {missing} 项未填按 0 计" if missing else ""
-    ctx.add(code, target,
-            f"应为 {show(tidy(total))}（{description}{note}），实为 {show(t)}。请核对各分项与合计。",
-            tidy(total), tidy(t))
+    ctx.add(code, target, "unfilled" if missing else None, total=show(tidy(total)), description=description,
+            missing=missing, shown=show(t), expected=tidy(total), actual=tidy(t))
 
 
 def _balance_check(
@@ -401,30 +360,9 @@ def _balance_check(
             bits.append(f"{rowname}（{ctx.where(k)[1]}）{val}")
         return " + ".join(bits)
 
-    note = f"（其中 {missing} 项未填按 0 计）" if missing else ""
-    anchor = right[-1]
-    c = plan.cells[anchor]
-    sheet, addr, loc = ctx.where(anchor)
-    ctx.out.append(
-        Finding.model_construct(
-            code=code,
-            severity=REGISTRY[code].severity,
-            message=(
-                f"{loc} {col}列勾稽关系不成立：{side_text(left)} = {show(tidy(sums[0]))}，"
-                f"应等于 {side_text(right)} = {show(tidy(sums[1]))}{note}。"
-                f"{description}，请核对这几项。"
-            ),
-            file=ctx.file,
-            sheet=sheet,
-            cell=addr,
-            table=c.table,
-            row=c.row,
-            column=c.column,
-            key=anchor,
-            expected=tidy(sums[0]),
-            actual=tidy(sums[1]),
-        )
-    )
+    ctx.add(code, right[-1], "unfilled" if missing else None, col=col, left=side_text(left),
+            left_sum=show(tidy(sums[0])), right=side_text(right), right_sum=show(tidy(sums[1])), missing=missing,
+            description=description, expected=tidy(sums[0]), actual=tidy(sums[1]))
 
 
 def _at_least_check(ctx: _Ctx, code: str, description: str, big: str, small: str,
@@ -435,9 +373,8 @@ def _at_least_check(ctx: _Ctx, code: str, description: str, big: str, small: str
     if b + _TOL >= s:
         return
     small_c = ctx.plan.cells[small]
-    ctx.add(code, big,
-            f"为 {show(b)}，小于{small_c.column} {show(s)}（{ctx.where(small)[2]}）。{description}，请核对。",
-            f"≥{show(s)}", tidy(b), severity=WARNING)
+    ctx.add(code, big, big=show(b), small_column=small_c.column, small=show(s), small_where=ctx.where(small)[2],
+            description=description, expected=f"≥{show(s)}", actual=tidy(b))
 
 
 def _previous_checks(
@@ -461,10 +398,8 @@ def _previous_checks(
         now, before = nums[now_key] or 0, last[prev_key]
         if abs(now - before) > _TOL:
             from_label = fmt.cells[prev_key].row.label
-            ctx.add(rule.code, now_key,
-                    f"为 {show(now)}，但上年（{previous.year} 年度）报告的“{from_label}”为 {show(before)}。"
-                    f"{rule.description}（跨年度核对），请核对。",
-                    tidy(before), tidy(now), severity=WARNING)
+            ctx.add(rule.code, now_key, now=show(now), previous_year=previous.year, from_label=from_label,
+                    before=show(before), description=rule.description, expected=tidy(before), actual=tidy(now))
     # stock: in_force(Y) ≈ in_force(Y−1) + issued(Y) − repealed(Y)
     for sc in fmt.stock_changes:
         k_in, k_is, k_re = sc.stock, sc.issued, sc.repealed
@@ -474,11 +409,9 @@ def _previous_checks(
         got = nums[k_in] or 0
         if abs(expect - got) > _TOL:
             issued, repealed = fmt.cells[k_is].column.label, fmt.cells[k_re].column.label
-            ctx.add(sc.code, k_in,
-                    f"为 {show(got)}，按上年{fmt.cells[k_in].column.label} {show(last[k_in])} + {issued} "
-                    f"{show(nums[k_is])} − {repealed} {show(nums[k_re])} 应约为 {show(tidy(expect))}。"
-                    "若有修订、清理等原因可忽略，否则请核对。",
-                    tidy(expect), tidy(got))
+            ctx.add(sc.code, k_in, got=show(got), stock_column=fmt.cells[k_in].column.label, last=show(last[k_in]),
+                    issued=issued, issued_n=show(nums[k_is]), repealed=repealed, repealed_n=show(nums[k_re]),
+                    expect=show(tidy(expect)), expected=tidy(expect), actual=tidy(got))
 
 
 def evaluate_report(

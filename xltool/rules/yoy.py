@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xltool.core.findings import REGISTRY
-from xltool.core.model import FileStatus, Finding, PreviousData
+from xltool.core.findings import make
+from xltool.core.model import FieldValue, FileStatus, Finding, PreviousData
 from xltool.core.names import normalize_name
 from xltool.core.numbers import show, tidy
 from xltool.read.reader import ReadResult
@@ -57,23 +57,23 @@ def check_yoy(
         if now is None or before is None or key not in fmt.cells:
             continue
         code = None
+        how: dict[str, FieldValue] = {}
         if now == 0 and before >= FLOOR:
-            code, how = "YOY_ZERO", "本年为 0"
+            code = "YOY_ZERO"
         elif before > 0 and now > JUMP * before and now >= FLOOR:
-            code, how = "YOY_JUMP", f"是上年的 {show(tidy(round(now / before, 1)))} 倍"
+            code, how = "YOY_JUMP", {"ratio": show(tidy(round(now / before, 1)))}
         elif 0 < now < DROP * before and before >= FLOOR:
-            code, how = "YOY_DROP", f"只有上年的 {show(tidy(round(now / before * 100, 1)))}%"
+            code, how = "YOY_DROP", {"percent": show(tidy(round(now / before * 100, 1)))}
         if code is None:
             continue
         cd = fmt.cells[key]
         sheet, addr = (locations or {}).get(key) or lay.address[key]
         short = TABLE_SHEETS[cd.table.section][1]
         label = cd.row.label if cd.column.label in cd.row.label else f"{cd.row.label}·{cd.column.label}"
-        msg = (f"{short}“{label}”为 {show(now)}，上年（{previous.year} 年度）为 {show(before)}，{how}。"
-               "变化异常，请核实是否填错（如多填或漏填一位、填成了其他单位或其他年度的数字）。")
-        out.append(Finding.model_construct(
-            code=code, severity=REGISTRY[code].severity, message=msg, file=file, sheet=sheet, cell=addr, table=short,
-            row=cd.row.label, column=cd.column.label, key=key, expected=tidy(before), actual=tidy(now)))
+        out.append(make(
+            code, label=label, now=show(now), previous_year=previous.year, before=show(before), **how, file=file,
+            sheet=sheet, cell=addr, table=short, row=cd.row.label, column=cd.column.label, key=key,
+            expected=tidy(before), actual=tidy(now)))
     return out
 
 

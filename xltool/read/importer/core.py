@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
+from xltool.core.findings import render
 from xltool.core.labels import norm_label
 from xltool.core.model import BLANK, CellValue
 from xltool.core.numbers import show
@@ -348,9 +349,7 @@ def _mixed_issues(mapped: dict[str, Mapped], fmt: Format, absent: list[Table]) -
         unfilled = [k for mp in mps for k in mp.unfilled if k not in parts]
         unfilled += [t.cell_key(r.key, c.key) for t in absent if t.section == sec for r in t.rows for c in t.columns]
         dropped = [k for mp in mps for k in mp.dropped]
-        text = (f"{short(sec)}{captions}使用的是 {src_id} 版格式（{src.document}）的表格，而本报告按 {fmt.id} 版格式导入："
-                f"该表已按 {src_id} 版的标签读取")
-        text += f"，与 {fmt.id} 版含义完全相同的 {len(filled)} 个数已导入" if filled else f"，其中没有与 {fmt.id} 版含义相同的数字"
+        text = f"，与 {fmt.id} 版含义完全相同的 {len(filled)} 个数已导入" if filled else f"，其中没有与 {fmt.id} 版含义相同的数字"
         if zero:
             text += f"；{len(zero)} 个单元格（{_labels(zero, fmt)}）在 {src_id} 版中的合计为 0，按 0 导入"
         if unsplit:
@@ -360,7 +359,8 @@ def _mixed_issues(mapped: dict[str, Mapped], fmt: Format, absent: list[Table]) -
             text += f"；{fmt.id} 版的 {len(unfilled)} 个单元格在 {src_id} 版中没有对应项，留空未填：{_labels(unfilled, fmt)}"
         if dropped:
             text += f"；{src_id} 版中的 {len(dropped)} 个数在 {fmt.id} 版中没有对应项，未导入：{_labels(dropped, src)}"
-        text += "。请核对，需要时按原报告补填。"
+        text = render("LAYOUT_MIXED", table=short(sec), captions=captions, source=src_id, document=src.document,
+                      target=fmt.id, details=text)
         first = mps[0]
         out.append(Issue("LAYOUT_MIXED", text, "warning", short(sec), first.src.table.key,
                          next(iter(first.src.where.values()), None)))
@@ -384,8 +384,8 @@ def _copied_issues(doc: Document, res: ImportResult) -> list[Issue]:
         if isinstance(b, Para) and 0 < k < len(blocks) - 1:
             before, after = blocks[k - 1], blocks[k + 1]
             if isinstance(before, Row) and isinstance(after, Row) and before.table == after.table:
-                out.append(Issue("COPIED_TEXT_UNPLACED", f"{b.where}的文字“{b.text}”在表格中间，但不是官方表格标签的一部分"
-                                 "（可能是换行后没能接上的标签），未导入。", "warning", None, None, b.where))
+                out.append(Issue("COPIED_TEXT_UNPLACED", render("COPIED_TEXT_UNPLACED", "stray_text", where=b.where,
+                                                                 text=b.text), "warning", None, None, b.where))
     used = set(res.where.values()) | {i.where for i in res.issues if i.where}
     extras = "|".join(res.extras)
     for r in doc.rows:
@@ -394,8 +394,8 @@ def _copied_issues(doc: Document, res: ImportResult) -> list[Issue]:
         if not nums or r.where in used or (label and label in extras):
             continue
         what = f"“{label}”一行" if label else "一行数字"
-        out.append(Issue("COPIED_TEXT_UNPLACED", f"{r.where}的{what}（{' '.join(nums)}）"
-                         "找不到对应的表格行（标签缺失或无法识别），未导入。", "warning", None, None, r.where))
+        out.append(Issue("COPIED_TEXT_UNPLACED", render("COPIED_TEXT_UNPLACED", where=r.where, what=what,
+                                                         numbers=" ".join(nums)), "warning", None, None, r.where))
     return out
 
 
