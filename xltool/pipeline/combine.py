@@ -298,7 +298,7 @@ def consolidate(
             elif v.state == "text" and v.raw:
                 raw_text[(i, k)] = v.raw
     names = [o.agency for o in rows]
-    table = pd.DataFrame(data, index=pd.Index(names, name="单位"), columns=keys)
+    table = pd.DataFrame(data, index=pd.Index(names, name="单位"), columns=keys, copy=False)  # 200,000 × 200 floats once
     sums = np.nansum(data, axis=0)
     totals = {k: tidy(sums[j]) for k, j in col.items()}
     blank = np.isnan(data)

@@ -104,7 +104,7 @@ def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
     name_c = col[SL.AGENCY_KEY]
     total_row: Sequence[object] | None = None
     total_r = 0
-    fp_rows: list[list[object]] = []
+    fp = SL.Fingerprint([child.year, child.format, child.level, book.meta.get(SL.META_DISTRICT, "")])
 
     def get(row: Sequence[object], key: str) -> object:
         c = col.get(key)
@@ -121,15 +121,14 @@ def _agencies(book: SummaryBook, fmt: Format, child: ChildSummary) -> None:
         code = get(row, SL.CREDIT_CODE_KEY)
         vals = [get(row, k) for k in value_keys]
         sha, unit, via = (str(get(row, k) or "").strip() for k in (SL.SHA_KEY, SL.UNIT_KEY, SL.VIA_KEY))
-        fp_rows.append([nm.strip(), str(code or "").strip(), *vals, sha, unit, via])
+        fp.add([nm.strip(), str(code or "").strip(), *vals, sha, unit, via])
         child.agencies.append(ChildAgency(
             name=nm.strip(), credit_code=str(code or "").strip(), keys=row_keys,
             cells=tuple(_cell(v) for v in vals),
             sha256=sha, unit=unit, via=tuple(x for x in via.split(SL.VIA_SEP) if x),
             note=str(get(row, SL.NOTE_KEY) or ""),
         ))
-    head = [child.year, child.format, child.level, book.meta.get(SL.META_DISTRICT, "")]
-    if SL.fingerprint(head, fp_rows) != book.meta.get(SL.META_FINGERPRINT):
+    if fp.hexdigest() != book.meta.get(SL.META_FINGERPRINT):
         child.findings.append(_finding("SUMMARY_EDITED", shown, region=child.name, sheet=SL.DETAIL_SHEET))
     sums = {k: math.fsum(n for a in child.agencies if (n := a.cells[j].number) is not None)
             for j, k in enumerate(value_keys)}

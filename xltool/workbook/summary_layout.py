@@ -82,16 +82,30 @@ def canonical(value: object) -> str:
     return "" if not text.strip() else "s:" + text
 
 
-def fingerprint(head: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
+class Fingerprint:
     """sha256 over a summary's identity (year, format, level, name) and its 分单位明细 rows
-    (name, code, every value, the file's sha256, unit, via), so an edit after writing shows."""
-    h = hashlib.sha256()
-    h.update("\x1e".join(canonical(v) for v in head).encode("utf-8"))
-    n = 0
+    (name, code, every value, the file's sha256, unit, via), so an edit after writing shows.
+    Fed row by row: a nation's 200,000 rows are never held at once."""
+
+    def __init__(self, head: Sequence[object]) -> None:
+        self._h = hashlib.sha256("\x1e".join(canonical(v) for v in head).encode("utf-8"))
+        self._n = 0
+
+    def add(self, row: Iterable[object]) -> None:
+        self._h.update(b"\x1d")
+        self._h.update("\x1f".join(canonical(v) for v in row).encode("utf-8"))
+        self._n += 1
+
+    def hexdigest(self) -> str:
+        h = self._h.copy()
+        h.update(f"\x1c{self._n}".encode())
+        return h.hexdigest()
+
+
+def fingerprint(head: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
+    """The ``Fingerprint`` of ``head`` and ``rows``."""
+    fp = Fingerprint(head)
     for row in rows:
-        h.update(b"\x1d")
-        h.update("\x1f".join(canonical(v) for v in row).encode("utf-8"))
-        n += 1
-    h.update(f"\x1c{n}".encode())
-    return h.hexdigest()
+        fp.add(row)
+    return fp.hexdigest()
 UNIT_COLUMN = "所属"  # 报送情况 / 分单位明细 header of the unit column

@@ -333,7 +333,7 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
     ws.write_string(r1, det.unit_col, SL.UNIT_KEY, st.key)
     ws.write_string(r1, det.sha_col, SL.SHA_KEY, st.key)
     ws.write_string(r1, det.via_col, SL.VIA_KEY, st.key)
-    fp_rows: list[list[object]] = []
+    fp = SL.Fingerprint([result.year, result.fmt.id, result.level, result.district or ""])
     prev_sum = {k: 0.0 for k, _, _ in det.yoy}
     raw_in_row: dict[int, list[tuple[int, Any, float]]] = {}
     for (ri, rk), text in result.raw_text.items():
@@ -370,9 +370,9 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
         for c, text in ((det.unit_col, o.unit), (det.sha_col, sha), (det.via_col, via)):
             if text:
                 ws.write_string(r, c, text, st.key if c != det.unit_col else st.detail_wrap)
-        fp_rows.append([o.agency, o.credit_code,
-                        *(result.raw_text.get((i, k)) if x != x else x for k, x in zip(det.keys, row, strict=True)),
-                        sha, o.unit, via])
+        fp.add([o.agency, o.credit_code,
+                *(result.raw_text.get((i, k)) if x != x else x for k, x in zip(det.keys, row, strict=True)),
+                sha, o.unit, via])
     t = det.total_row
     ws.write_string(t, 0, SL.TOTAL_ROW_LABEL, st.total)
     ws.write_blank(t, 1, None, st.total)
@@ -384,8 +384,7 @@ def _detail_sheet(ws: Worksheet, result: CombineResult, det: _Detail, st: _Style
         ws.write_formula(t, cc, f"=SUM({a1(det.first, cc)}:{a1(det.last, cc)})", st.total, result.totals[k])
     ws.write_string(t, det.note_col, f"{len(result.rows)} 个单位之和；空白与“/”按 0 计", st.total)
     ws.autofilter(SL.DETAIL_TITLE_ROW, 0, det.last, det.last_col)
-    head = [result.year, result.fmt.id, result.level, result.district or ""]
-    return SL.fingerprint(head, fp_rows)
+    return fp.hexdigest()
 
 
 def _blocks(result: CombineResult) -> list[tuple[str, str, str, int, int]]:
