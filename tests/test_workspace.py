@@ -221,6 +221,10 @@ def test_season(tmp_path: Path) -> None:
     notes = [str(c) for r in openpyxl.load_workbook(out, read_only=True)["说明"].iter_rows(values_only=True)
              for c in r if c]
     assert any("警告已核实" in t for t in notes)  # the audit log is shown in the summary
+    book = openpyxl.load_workbook(out, read_only=True)
+    status_text = [str(c) for r in book["报送情况"].iter_rows(values_only=True) for c in r if c]
+    left_out = [t for t in status_text if "未计入汇总" in t and "处错误" in t]
+    assert left_out and all("xltool include" in t and "--include-invalid" not in t for t in left_out), left_out
     log = (ws / "日志.txt").read_text(encoding="utf-8")
     assert "生成汇总表" in log and "警告已核实" in log and "未修改的校验意见副本" in log
     con = sqlite3.connect(ws / "state.sqlite")

@@ -215,7 +215,7 @@ def decide(
         else:
             o = FileOutcome(s, Disposition.INVALID, False,
                             f"有 {s.n_errors} 处错误，未计入汇总。请单位按问题清单改正后重新报送；"
-                            "或用 --include-invalid 仍然计入。", rname)
+                            f"{_INCLUDE_HINT[include_sha256 is not None]}。", rname)
         outcomes[win] = o
         winners[win] = o
         for i in members[:-1]:
@@ -265,6 +265,12 @@ def decide(
 
 
 # --- consolidation ----------------------------------------------------------------------
+
+
+# how a file with errors can still be counted: a flag of the folder command, or a recorded
+# decision in a workspace (``include_sha256`` is given)
+_INCLUDE_HINT = {False: "或用 --include-invalid 仍然计入",
+                 True: "确需带着错误计入的，在工作区记录“计入汇总”的决定（xltool include，或工作台单位页）"}
 
 
 def consolidate(
