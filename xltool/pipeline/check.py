@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xltool.core.findings import REGISTRY, ROSTER, make, reworded
+from xltool.core.findings import PLAUSIBLE_MAX, REGISTRY, ROSTER, make, reworded
 from xltool.core.model import (
     AgencyReport,
     CellValue,
@@ -170,6 +170,9 @@ def effective_report(report: AgencyReport, numbers: dict[str, int | float | None
     values = dict(report.values)
     changed = False
     for key, v in report.values.items():
+        # the common case, a plain number in range, without a call
+        if v.state == "number" and (v.number is None or abs(v.number) <= PLAUSIBLE_MAX):
+            continue
         if v.state == "number" and implausible(v):
             values[key] = CellValue.model_construct(state="text", number=None, raw=v.raw or show(v.number))
             changed = True

@@ -173,6 +173,10 @@ def _domain(ctx: _Ctx, c: _Cell, v: CellValue, agency_level: bool) -> bool:
 
     False when the value must not enter any arithmetic (it is implausible)."""
     st = v.state
+    if st == "number" and v.raw is None and c.kind is Kind.COUNT:  # the common case first, without calls
+        n = v.number
+        if n is not None and 0 <= n <= PLAUSIBLE_MAX and (type(n) is int or float(n).is_integer()):
+            return True  # a plain non-negative whole count
     if agency_level and implausible(v):
         shown = show(v.number) if st == "number" and v.number is not None else f"“{v.raw}”"
         ctx.add("NUMBER_IMPLAUSIBLE", c.key, shown=shown, expected=f"≤{PLAUSIBLE_MAX}", actual=shown)

@@ -221,15 +221,12 @@ def _one_file(p: Path, shown: str, items: list[Item], skipped: list[tuple[str, s
 # --- checking (cached) ------------------------------------------------------------------------
 
 
-def _cv(v: CellValue) -> list[Any]:
-    return [v.state, v.number, v.raw]
-
-
 def report_json(report: AgencyReport | None) -> str | None:
     if report is None:
         return None
     return json.dumps({"meta": report.meta.model_dump(mode="json"),
-                       "values": {k: _cv(v) for k, v in report.values.items()}}, ensure_ascii=False)
+                       "values": {k: [v.state, v.number, v.raw] for k, v in report.values.items()}},
+                      ensure_ascii=False)
 
 
 def report_from_json(text: str | None) -> AgencyReport | None:
