@@ -59,14 +59,24 @@ def timed(*argv: str | Path) -> float:
     return time.perf_counter() - t
 
 
+# VmHWM, not ru_maxrss: ru_maxrss survives exec, so a child started by a large bench process
+# would report that process's size at the fork (and RUSAGE_CHILDREN mixes in the workers)
+MEASURE_COMBINE = """
+import resource, sys
+from xltool.cli import main
+rc = main(["combine", "--workspace", sys.argv[1], "--out", sys.argv[2]])
+hwm = next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmHWM"))
+print(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)
+"""
+
+
 def combine_rss(ws: Path) -> float:
-    """Peak RSS (MiB) of ``combine --workspace`` in a process of its own (Linux: ru_maxrss in KiB)."""
-    import resource
+    """Peak RSS (MiB) of ``combine --workspace`` in a process of its own (its VmHWM; Linux)."""
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "xltool", "combine", "--workspace", str(ws), "--out",
-                    str(ws / "汇总" / "rss.xlsx")], check=False, stdout=subprocess.DEVNULL)
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out = subprocess.run([sys.executable, "-c", MEASURE_COMBINE, str(ws), str(ws / "汇总" / "rss.xlsx")],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[-3]) / 1024
 
 
 def run(n: int) -> None:

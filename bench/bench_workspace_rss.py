@@ -8,6 +8,7 @@ and prints that process's peak RSS and, apart, its reader workers'. Printed figu
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
@@ -19,19 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_workspace import roster, timed
+from bench_workspace import MEASURE_COMBINE, roster, timed
 
 from xltool.pipeline.synth import synth_values
 from xltool.spec import format_for_year
 
 YEAR = 2025
 
-_MEASURE = """
-import resource, sys
-from xltool.cli import main
-rc = main(["combine", "--workspace", sys.argv[1], "--out", sys.argv[2]])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)
-"""
 
 
 def _one(task: tuple[str, int]) -> None:
@@ -69,14 +64,20 @@ def run(n: int) -> None:
         names = [f"单位{i:05d}" for i in range(n)]
         timed("init", ws, "--year", str(YEAR), "--roster", roster(base / "名单.csv", names))
         print(f"  receive                  {timed('receive', ws, src):7.1f} s")
+        wal = ws / "state.sqlite-wal"
+        print(f"  state.sqlite {(ws / 'state.sqlite').stat().st_size / 2**20:.0f} MiB, "
+              f"WAL {wal.stat().st_size / 2**20 if wal.exists() else 0:.0f} MiB")
         t = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", _MEASURE, str(ws), str(base / "汇总.xlsx")],
+        out = subprocess.run([sys.executable, "-c", MEASURE_COMBINE, str(ws), str(base / "汇总.xlsx")],
                              capture_output=True, text=True, check=True).stdout.split()
         self_kib, workers_kib, rc = (int(x) for x in out[-3:])
         print(f"  combine --workspace      {time.perf_counter() - t:7.1f} s (exit {rc})")
         print(f"  peak RSS: combine process {self_kib / 1024:.0f} MiB, its reader workers {workers_kib / 1024:.0f} MiB")
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        if not os.environ.get("XLTOOL_BENCH_KEEP"):
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            print(f"  kept {base}")
 
 
 if __name__ == "__main__":
