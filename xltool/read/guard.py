@@ -27,6 +27,8 @@ import re
 import stat
 import struct
 import zipfile
+import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -359,7 +361,10 @@ def _xml_like(name: str, data: bytes) -> bool:
 
 
 def _check_xml(name: str, xml: bytes) -> None:
-    """What Excel refuses in an XML part, and what no real file contains (raises GuardError)."""
+    """What Excel refuses in an XML part, and what no real file contains (raises GuardError).
+
+    A sheet's part after its cells (merges, data validations with their Chinese prompts,
+    protection) is most of it and the same in every agency's file: checked once per process."""
     if xml[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in xml[:64]:
         raise GuardError("XML_ENCODING", f"文件内部部件 {name} 使用了不支持的编码，不像 Excel 保存的文件。请用 Excel/WPS 重新保存后再报送。")
     body = xml.removeprefix(b"\xef\xbb\xbf")
@@ -372,6 +377,37 @@ def _check_xml(name: str, xml: bytes) -> None:
                              "Excel 无法打开。请用 Excel/WPS 重新保存后再报送。")
     elif (m := _XML_DECL.search(body, 0, 512)) is not None:
         raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 的 XML 声明不在开头，不是有效的 XML，Excel 无法打开。请重新保存后再报送。")
+    # split where the last "sheetData" begins: an ASCII letter, so no character, character
+    # reference or declaration spans the cut, and each side is checked as text on its own
+    cut = xml.rfind(b"sheetData")
+    if cut < 0 or len(xml) - cut < _TAIL_CACHE_MIN:
+        _check_text(name, xml)
+        return
+    _check_text(name, xml[:cut])
+    tail = xml[cut:]
+    if tail in _TAILS:
+        _TAILS.move_to_end(tail)
+        return
+    _check_text(name, tail)
+    if len(tail) <= _MEMBER_CACHE_BYTES:
+        _TAILS[tail] = None
+        if len(_TAILS) > _MEMBER_CACHE_SIZE:
+            _TAILS.popitem(last=False)
+
+
+_TAILS: OrderedDict[bytes, None] = OrderedDict()  # sheet-part tails that passed _check_text
+_TAIL_CACHE_MIN = 4096
+
+
+def forget_checked() -> None:
+    """Empty the caches of checked members and tails (a test compares a cold guard with a warm one)."""
+    _MEMBERS.clear()
+    _TAILS.clear()
+
+
+def _check_text(name: str, xml: bytes) -> None:
+    """The characters of (a piece of) an XML part: raw control characters, UTF-8, U+FFFE/U+FFFF,
+    character references, DTDs."""
     if len(xml.translate(None, _XML_FORBIDDEN)) != len(xml):
         bad = next(b for b in xml if b in _XML_FORBIDDEN)
         raise GuardError("XML_MALFORMED", f"文件内部部件 {name} 含有 XML 不允许的控制字符（0x{bad:02X}），"
@@ -431,12 +467,102 @@ def _zip_checks(g: Guarded, limits: GuardLimits) -> None:
     if total > limits.max_total_bytes:
         raise GuardError("TOO_LARGE", f"文件解压后共 {_mb(total)}，超过上限 {_mb(limits.max_total_bytes)}。请删除无关的工作表、图片后重新报送。")
     g.has_macros = any(n.lower().endswith("vbaproject.bin") for n in names)
+    keys = _member_keys(g.data, infos, limits)
     # every member is inflated (capped, CRC checked), whatever its name: a reader follows the
     # relationships, so a worksheet may hide behind any name; XML is recognised by content too
     for i in infos:
         name = i.filename
         if name.endswith("/") and i.file_size == 0:
             continue  # a folder entry
+        key = keys.get(name)
+        known = _MEMBERS.get(key) if key is not None else None
+        if known is not None:
+            _MEMBERS.move_to_end(key)  # type: ignore[arg-type]  # known implies a key
+            data, extent = known
+        else:
+            data, extent = _check_member(zf, i, limits, key)
+            if key is not None and len(data) <= _MEMBER_CACHE_BYTES:
+                _MEMBERS[key] = (data, extent)
+                if len(_MEMBERS) > _MEMBER_CACHE_SIZE:
+                    _MEMBERS.popitem(last=False)
+        if extent is None:
+            continue  # not XML: no reader parses it
+        g.parts[name] = data
+        if extent[2] < 0:
+            continue  # no sheetData
+        rows, cols, cells = extent
+        g.extents[name] = extent
+        if cells > limits.max_cells:
+            raise GuardError("TOO_MANY_CELLS", f"{_sheet_title(zf, name)}含 {cells} 个单元格，超过上限 {limits.max_cells}，不像正常的年报表格。请删除无关内容后重新报送。")
+        if rows > limits.max_rows or cols > limits.max_cols:
+            raise GuardError(
+                "EXTENT",
+                f"{_sheet_title(zf, name)}的使用范围异常（{rows} 行 × {cols} 列，上限 {limits.max_rows} 行 × {limits.max_cols} 列），"
+                "可能在很远的单元格里有内容。请删除表格以外的内容后重新报送。",
+            )
+
+
+# Members already checked in this process, by everything reading them depends on: the directory's
+# fields, the local header and the compressed bytes (inflating is a pure function of these, and so
+# is every check of ``_check_member``), and the limits. A template's styles, theme, relationships
+# and meta sheet are the same in every agency's file: each is inflated and checked once per worker.
+_MembersKey = tuple[str, int, int, int, int, int, GuardLimits, bytes]
+_MEMBERS: OrderedDict[_MembersKey, tuple[bytes, tuple[int, int, int] | None]] = OrderedDict()
+_MEMBER_CACHE_SIZE = 64
+_MEMBER_CACHE_BYTES = 256 * 1024
+_LOCAL = struct.Struct("<4s22xHH")  # local file header: signature, …, name and extra lengths
+
+
+def _member_keys(data: bytes, infos: list[zipfile.ZipInfo], limits: GuardLimits) -> dict[str, _MembersKey]:
+    """The cache key of each member whose bytes lie apart from every other member's (overlapping
+    members, a zip bomb's trick, get none: they take zipfile's own reading, which refuses them)."""
+    spans = sorted((i.header_offset, i.filename) for i in infos)
+    nxt = {name: (spans[k + 1][0] if k + 1 < len(spans) else len(data)) for k, (_off, name) in enumerate(spans)}
+    keys: dict[str, _MembersKey] = {}
+    for i in infos:
+        off = i.header_offset
+        if off < 0 or off + _LOCAL.size > len(data):
+            continue
+        sig, n, m = _LOCAL.unpack_from(data, off)
+        end = off + _LOCAL.size + n + m + i.compress_size
+        if sig != b"PK\x03\x04" or end > nxt[i.filename] or i.compress_size > _MEMBER_CACHE_BYTES:
+            continue
+        keys[i.filename] = (i.filename, i.flag_bits, i.compress_type, i.CRC, i.file_size, i.compress_size, limits,
+                            data[off:end])
+    return keys
+
+
+def _inflate(i: zipfile.ZipInfo, key: _MembersKey | None, cap: int) -> bytes | None:
+    """A plain stored or deflated member straight from its bytes (zipfile's reader costs a third
+    more). None unless every check passes (a whole stream, its size and CRC as the directory
+    says): anything unusual takes zipfile's reading, whose verdict stands."""
+    if key is None or i.flag_bits & 0x1 or i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    raw = key[-1]
+    _sig, n, m = _LOCAL.unpack_from(raw, 0)
+    payload = memoryview(raw)[_LOCAL.size + n + m:]
+    if i.compress_type == zipfile.ZIP_STORED:
+        out = bytes(payload)
+    else:
+        try:
+            d = zlib.decompressobj(-15)
+            out = d.decompress(payload, cap + 1)
+        except zlib.error:
+            return None
+        if not d.eof or d.unused_data or d.unconsumed_tail:
+            return None
+    if len(out) != i.file_size or zlib.crc32(out) != i.CRC:
+        return None
+    return out
+
+
+def _check_member(zf: zipfile.ZipFile, i: zipfile.ZipInfo, limits: GuardLimits,
+                  key: _MembersKey | None) -> tuple[bytes, tuple[int, int, int] | None]:
+    """Inflate one member (capped, CRC checked) and check it; its bytes and, for XML, its extent
+    (rows, columns, cells; cells -1 without sheetData), None for a part no reader parses as XML."""
+    name = i.filename
+    data = _inflate(i, key, limits.max_member_bytes) if i.file_size <= limits.max_member_bytes else None
+    if data is None:
         try:
             with zf.open(i) as fh:
                 data = fh.read(limits.max_member_bytes + 1)
@@ -444,28 +570,19 @@ def _zip_checks(g: Guarded, limits: GuardLimits) -> None:
             raise
         except Exception as e:  # BadZipFile (CRC), zlib.error, EOFError, NotImplementedError, RuntimeError …
             raise GuardError("CORRUPT", _CORRUPT_MSG.format(where=f" {name} ", why=type(e).__name__)) from None
-        if len(data) > limits.max_member_bytes:
-            raise GuardError("TOO_LARGE_PART", f"文件内部部件 {name} 超过上限 {_mb(limits.max_member_bytes)}。请用原模板重新填报。")
-        if not _xml_like(name, data):
-            continue
-        _check_xml(name, data)
-        g.parts[name] = data
-        if b"uniqueCount" in data:  # python-calamine reserves the shared-string table at this size
-            declared = max((int(n) for n in _UNIQUE_COUNT.findall(data)), default=0)
-            if declared > limits.max_cells:
-                raise GuardError("CORRUPT", _CORRUPT_MSG.format(
-                    where=f" {name} ", why=f"声明了 {declared} 个共享字符串，上限 {limits.max_cells}"))
-        if b"sheetData" in data:
-            rows, cols, cells = sheet_extent(data, limits.max_rows, limits.max_cols)
-            g.extents[name] = (rows, cols, cells)
-            if cells > limits.max_cells:
-                raise GuardError("TOO_MANY_CELLS", f"{_sheet_title(zf, name)}含 {cells} 个单元格，超过上限 {limits.max_cells}，不像正常的年报表格。请删除无关内容后重新报送。")
-            if rows > limits.max_rows or cols > limits.max_cols:
-                raise GuardError(
-                    "EXTENT",
-                    f"{_sheet_title(zf, name)}的使用范围异常（{rows} 行 × {cols} 列，上限 {limits.max_rows} 行 × {limits.max_cols} 列），"
-                    "可能在很远的单元格里有内容。请删除表格以外的内容后重新报送。",
-                )
+    if len(data) > limits.max_member_bytes:
+        raise GuardError("TOO_LARGE_PART", f"文件内部部件 {name} 超过上限 {_mb(limits.max_member_bytes)}。请用原模板重新填报。")
+    if not _xml_like(name, data):
+        return data, None
+    _check_xml(name, data)
+    if b"uniqueCount" in data:  # python-calamine reserves the shared-string table at this size
+        declared = max((int(n) for n in _UNIQUE_COUNT.findall(data)), default=0)
+        if declared > limits.max_cells:
+            raise GuardError("CORRUPT", _CORRUPT_MSG.format(
+                where=f" {name} ", why=f"声明了 {declared} 个共享字符串，上限 {limits.max_cells}"))
+    if b"sheetData" in data:
+        return data, sheet_extent(data, limits.max_rows, limits.max_cols)
+    return data, (0, 0, -1)
 
 
 def _sheet_title(zf: zipfile.ZipFile, part: str) -> str:

@@ -325,10 +325,13 @@ def _pool_read(
         while nxt < n:
             now = time.monotonic()
             for w in pool:
-                if not w.inflight and pending:
+                # the next chunk goes out while half of this one is left: a worker never waits
+                # for the caller, which may be busy with the results already yielded
+                if len(w.inflight) <= size // 2 and pending:
                     job = [pending.popleft() for _ in range(min(size, len(pending)))]
+                    if not w.inflight:  # the timeout runs from the last result, not from this send
+                        w.deadline = now + timeout
                     w.inflight.extend(job)
-                    w.deadline = now + timeout
                     w.conn.send(job)
             busy = [w for w in pool if w.inflight]
             if busy:
