@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 import pytest
 
 from xltool.pipeline.synth import synth_values
-from xltool.read import find_workbooks, read_file, read_many
+from xltool.read import ReadResult, find_workbooks, read_file, read_many, read_many_then
 from xltool.spec import V2021
 from xltool.write.template import write_workbook
 
@@ -90,3 +91,46 @@ def test_spawned_workers_read_the_same(tmp_path: Path, monkeypatch: pytest.Monke
     assert [r.status for r in spawned] == ["ok"] * 4 + ["unreadable"]
     assert [r.report.values if r.report else None for r in spawned] == [
         r.report.values if r.report else None for r in forked]
+
+
+_PARENT = os.getpid()
+
+
+def _where(res: ReadResult) -> tuple[int, str, str]:
+    """A ``then`` that says which process ran it."""
+    return os.getpid(), res.path, res.status
+
+
+def _fails_in_workers(res: ReadResult) -> tuple[int, str, str]:
+    if os.getpid() != _PARENT:
+        raise RuntimeError("a bug in a worker")
+    return _where(res)
+
+
+def _dies_on_f03(res: ReadResult) -> tuple[int, str, str, list[str]]:
+    if os.getpid() != _PARENT and res.path.endswith("f03.xlsx"):
+        os._exit(3)  # the worker dies while on this file
+    return (*_where(res), [f.code for f in res.findings])
+
+
+def test_then_runs_in_the_worker_in_input_order(tmp_path: Path) -> None:
+    files = _write(tmp_path, 6)
+    out = list(read_many_then(files, _where, workers=2, expect_year=2025))
+    assert [p for _pid, p, _st in out] == [str(f) for f in files]
+    assert all(st == "ok" for _pid, _p, st in out)
+    assert _PARENT not in {pid for pid, _p, _st in out}
+
+
+def test_a_then_that_fails_in_a_worker_runs_in_the_parent(tmp_path: Path) -> None:
+    files = _write(tmp_path, 4)
+    out = list(read_many_then(files, _fails_in_workers, workers=2))
+    assert [(pid, p) for pid, p, _st in out] == [(_PARENT, str(f)) for f in files]
+
+
+def test_a_file_whose_worker_dies_is_judged_in_the_parent(tmp_path: Path) -> None:
+    files = _write(tmp_path, 6)
+    out = list(read_many_then(files, _dies_on_f03, workers=2))
+    assert [p for _pid, p, _st, _c in out] == [str(f) for f in files]
+    dead = out[3]
+    assert dead[0] == _PARENT and dead[2] == "unreadable" and dead[3] == ["FILE_CRASHED"]
+    assert all(o[2] == "ok" and o[0] != _PARENT for k, o in enumerate(out) if k != 3)  # the rest re-read

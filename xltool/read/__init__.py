@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from xltool.read.guard import DEFAULT_LIMITS, GuardError, GuardLimits, guard
-from xltool.read.pool import find_workbooks, read_many
+from xltool.read.pool import find_workbooks, read_many, read_many_then
 from xltool.read.reader import READER_CODES, ReadResult, read_file
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "guard",
     "read_file",
     "read_many",
+    "read_many_then",
 ]

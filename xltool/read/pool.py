@@ -31,6 +31,7 @@ from xltool.read.guard import DEFAULT_LIMITS, GuardLimits
 from xltool.read.reader import ReadResult, read_file, unreadable
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+_T = TypeVar("_T")
 
 
 # --- finding files ---------------------------------------------------------------------
@@ -164,8 +165,15 @@ def _wait_job(conn: Connection, parent_pid: int) -> Any:
         return None
 
 
+class _Deferred:
+    """A result whose ``then`` failed in the worker: the parent applies it (and sees the error)."""
+
+    def __init__(self, res: ReadResult) -> None:
+        self.res = res
+
+
 def _worker_main(conn: Connection, memory_mb: int, limits: GuardLimits, expect: dict[str, Any],
-                 parent_pid: int) -> None:
+                 parent_pid: int, then: Callable[[ReadResult], Any] | None) -> None:
     if not _worker_setup(memory_mb, parent_pid):
         return
     while True:
@@ -179,8 +187,14 @@ def _worker_main(conn: Connection, memory_mb: int, limits: GuardLimits, expect: 
                 res = unreadable(path, "FILE_MEMORY", "worker", mb=memory_mb)
             except Exception as e:  # read_file catches the file's faults; a bug must not print a traceback either
                 res = unreadable(path, "FILE_PARSE_ERROR", why=type(e).__name__)
+            out: Any = res
+            if then is not None:
+                try:
+                    out = then(res)
+                except Exception:  # the parent applies it again, where an error is seen
+                    out = _Deferred(res)
             try:
-                conn.send((idx, res))
+                conn.send((idx, out))
             except (OSError, ValueError):  # the parent is gone
                 return
 
@@ -188,10 +202,11 @@ def _worker_main(conn: Connection, memory_mb: int, limits: GuardLimits, expect: 
 
 
 class _Worker:
-    def __init__(self, ctx: Any, memory_mb: int, limits: GuardLimits, expect: dict[str, Any]) -> None:
+    def __init__(self, ctx: Any, memory_mb: int, limits: GuardLimits, expect: dict[str, Any],
+                 then: Callable[[ReadResult], Any] | None = None) -> None:
         parent, child = ctx.Pipe(duplex=True)
         _PARENT_ENDS.add(parent)
-        self.proc = ctx.Process(target=_worker_main, args=(child, memory_mb, limits, expect, os.getpid()),
+        self.proc = ctx.Process(target=_worker_main, args=(child, memory_mb, limits, expect, os.getpid(), then),
                                 daemon=True)
         self.proc.start()
         child.close()
@@ -282,7 +297,33 @@ def read_many(
                 progress(i, n)
             yield res
         return
-    yield from _pool_read(files, workers, timeout, memory_mb, progress, limits, chunk, expect)
+    yield from _pool_read(files, workers, timeout, memory_mb, progress, limits, chunk, expect, None)
+
+
+def read_many_then(
+    paths: Iterable[str | Path],
+    then: Callable[[ReadResult], _T],
+    *,
+    workers: int | None = None,
+    timeout: float = 30.0,
+    memory_mb: int = 1024,
+    progress: Callable[[int, int], None] | None = None,
+    limits: GuardLimits = DEFAULT_LIMITS,
+    expect_year: int | None = None,
+    expect_format: str | None = None,
+) -> Iterator[_T]:
+    """``then(result)`` of every file, applied in the worker that read it (in input order).
+
+    Why: judging a result where it was read spares pickling the whole result to the parent
+    and back, and spreads the judging over the workers instead of the one parent. ``then``
+    must be picklable where workers are spawned (a module-level function or a partial of one);
+    for a file whose worker died it runs in the parent, on the unreadable result."""
+    files = [str(p) for p in paths]
+    if not files:
+        return
+    expect: dict[str, Any] = {"expect_year": expect_year, "expect_agency": None, "expect_format": expect_format}
+    for out in _pool_read(files, workers, timeout, memory_mb, progress, limits, None, expect, then):
+        yield then(out.res) if isinstance(out, _Deferred) else out
 
 
 def _pool_read(
@@ -294,17 +335,18 @@ def _pool_read(
     limits: GuardLimits,
     chunk: int | None,
     expect: dict[str, Any],
-) -> Iterator[ReadResult]:
+    then: Callable[[ReadResult], Any] | None,
+) -> Iterator[Any]:
     n = len(files)
     nw = max(1, min(workers or os.cpu_count() or 1, n))
     size = chunk or max(1, min(32, n // (nw * 4)))
     ctx = _context()
-    pool = [_Worker(ctx, memory_mb, limits, expect) for _ in range(nw)]
+    pool = [_Worker(ctx, memory_mb, limits, expect, then) for _ in range(nw)]
     pending: deque[tuple[int, str]] = deque(enumerate(files))
-    results: dict[int, ReadResult] = {}
+    results: dict[int, Any] = {}
     nxt = done = 0
 
-    def finish(idx: int, res: ReadResult) -> None:
+    def finish(idx: int, res: Any) -> None:
         nonlocal done
         results[idx] = res
         done += 1
@@ -316,10 +358,11 @@ def _pool_read(
         requeue the rest of its chunk; replace it."""
         if w.inflight:
             idx, path = w.inflight.popleft()
-            finish(idx, unreadable(path, code, why=why) if sec is None else unreadable(path, code, sec=sec))
+            res = unreadable(path, code, why=why) if sec is None else unreadable(path, code, sec=sec)
+            finish(idx, res if then is None else _Deferred(res))
             pending.extendleft(reversed(w.inflight))
             w.inflight.clear()
-        pool[pool.index(w)] = _Worker(ctx, memory_mb, limits, expect)
+        pool[pool.index(w)] = _Worker(ctx, memory_mb, limits, expect, then)
 
     try:
         while nxt < n:
@@ -390,7 +433,6 @@ def _run_one(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], me
         pass
 
 
-_T = TypeVar("_T")
 
 
 def run_isolated(fn: Callable[..., _T], *args: object, timeout: float = 60.0, memory_mb: int = 1024) -> _T:

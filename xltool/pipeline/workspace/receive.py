@@ -17,6 +17,7 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -29,7 +30,7 @@ from xltool.pipeline.previous import load_previous
 from xltool.pipeline.workspace.db import append_log, audit, now_iso, os_user, tx
 from xltool.pipeline.workspace.ops import Workspace, cached_check, rules_version
 from xltool.pipeline.workspace.store import INBOX, clean_temporaries, flush_stored, sha256_file, store_bytes
-from xltool.read import read_many
+from xltool.read import ReadResult, read_many_then
 from xltool.read.guard import DEFAULT_LIMITS, GuardLimits
 from xltool.read.summary import is_summary_file
 from xltool.spec import format_for_year
@@ -258,6 +259,24 @@ def previous_data(ws: Workspace) -> PreviousData | None:
     return _previous_cache[key]
 
 
+def judge_stored(prev: PreviousData | None, res: ReadResult) -> tuple[Any, ...] | None:
+    """A read file judged, as the ``checks`` row after (sha256, tool and rules version); None
+    for a lower level's summary (judged apart). Runs in the worker that read the file."""
+    # never one of our templates, a lower level's summary is looked for only among the others
+    if not res.is_template and is_summary_file(res.path):
+        return None
+    judged, findings, report = judge_result(res, prev)
+    status = judged.value
+    meta = report.meta if report is not None else None
+    # a feedback copy records the sha256 of the file it was made from (our meta sheet)
+    src = (res.meta_fields.get(SOURCE_SHA256) or None) if res.is_template and status != "unreadable" else None
+    errors = sum(1 for f in findings if f.severity.value == "error")
+    return (status, meta.agency if meta else None, meta.credit_code if meta else None,
+            meta.year if meta else None, meta.format if meta else None, int(bool(res.is_template)), src,
+            res.fill_time, res.mtime, res.error, errors, len(findings) - errors,
+            json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False), report_json(report))
+
+
 def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None,
                  progress: Callable[[int, int], None] | None = None) -> None:
     """Check every stored file not yet in the cache (one transaction per file);
@@ -280,23 +299,13 @@ def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None,
             batch.clear()
 
     summaries: list[str] = []
-    for sha, res in zip(todo, read_many(paths, workers=workers, expect_year=year, progress=progress,
-                                        expect_format=format_for_year(year).id), strict=True):
-        # never one of our templates, a lower level's summary is looked for only among the others
-        if not res.is_template and is_summary_file(res.path):
+    for sha, judged in zip(todo, read_many_then(paths, partial(judge_stored, prev), workers=workers, expect_year=year,
+                                                progress=progress, expect_format=format_for_year(year).id),
+                           strict=True):
+        if judged is None:
             summaries.append(sha)
             continue
-        judged, findings, report = judge_result(res, prev)
-        status = judged.value
-        meta = report.meta if report is not None else None
-        # a feedback copy records the sha256 of the file it was made from (our meta sheet)
-        src = (res.meta_fields.get(SOURCE_SHA256) or None) if res.is_template and status != "unreadable" else None
-        errors = sum(1 for f in findings if f.severity.value == "error")
-        row = (sha, __version__, rv, status, meta.agency if meta else None, meta.credit_code if meta else None,
-               meta.year if meta else None, meta.format if meta else None, int(bool(res.is_template)), src,
-               res.fill_time, res.mtime, res.error, errors, len(findings) - errors,
-               json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False), report_json(report))
-        batch.append(row)
+        batch.append((sha, __version__, rv, *judged))
         if len(batch) >= CHECK_BATCH:
             flush()
     for sha in summaries:  # a lower level's summary (逐级汇总, a city's workspace): judged as one
