@@ -296,6 +296,12 @@ _VALCELL = re.compile(
 )
 
 
+# decoded shared strings by their raw bytes, across files: a template's labels and meta keys
+# are the same strings in every agency's file (bounded: a clear when full)
+_TEXTS: dict[bytes, str] = {}
+_TEXTS_MAX = 20_000
+
+
 class SharedStrings:
     """The shared-string table, split at once (in C) but decoded only on demand."""
 
@@ -306,14 +312,15 @@ class SharedStrings:
             self._raw = xml.split(b"<si>")[1:]
         else:
             self._raw = _SI.findall(xml)
-        self._done: dict[int, str] = {}
 
     def __getitem__(self, i: int) -> str:
-        s = self._done.get(i)
+        raw = self._raw[i] if 0 <= i < len(self._raw) else b""
+        s = _TEXTS.get(raw)
         if s is None:
-            raw = self._raw[i] if 0 <= i < len(self._raw) else b""
             s = _rich_text(raw)
-            self._done[i] = s
+            if len(_TEXTS) >= _TEXTS_MAX:
+                _TEXTS.clear()
+            _TEXTS[raw] = s
         return s
 
 
@@ -323,15 +330,40 @@ def _rich_text(raw: bytes) -> str:
     return unescape(b"".join(_T.findall(raw)).decode("utf-8"))
 
 
+# a head's cells by the bytes of the head: (row, column, shared-string index or None, value)
+_HEADS: dict[bytes, list[tuple[int, int, int | None, object]]] = {}
+_HEADS_MAX = 64
+
+
 def head_rows(xml: bytes, sst: SharedStrings, n_rows: int) -> list[list[object]]:
     """Values of the first ``n_rows`` rows of a sheet part (strings and floats), as a grid.
 
     For small fixed blocks such as the key/value head of our meta sheet: reading them
-    this way costs a fraction of a full-sheet parse.
+    this way costs a fraction of a full-sheet parse, and a head seen before (the same bytes:
+    our meta sheet in every agency's file) is not parsed again; only its shared strings,
+    which differ from file to file, are looked up.
     """
     end = xml.find(f'<row r="{n_rows + 1}"'.encode())
     chunk = xml if end < 0 else xml[:end]
+    cells = _HEADS.get(chunk)
+    if cells is None:
+        cells = _head_cells(chunk, n_rows)
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[chunk] = cells
     grid: list[list[object]] = []
+    for r, c, si, val in cells:
+        while len(grid) <= r:
+            grid.append([])
+        row = grid[r]
+        while len(row) <= c:
+            row.append("")
+        row[c] = sst[si] if si is not None else val
+    return grid
+
+
+def _head_cells(chunk: bytes, n_rows: int) -> list[tuple[int, int, int | None, object]]:
+    out: list[tuple[int, int, int | None, object]] = []
     for attrs_raw, v, inline in _VALCELL.findall(chunk):
         m = _ATTR_R.search(attrs_raw)
         if m is None:
@@ -347,7 +379,8 @@ def head_rows(xml: bytes, sst: SharedStrings, n_rows: int) -> list[list[object]]
         elif not v:
             continue
         elif t == b"s":
-            val = sst[int(v)]
+            out.append((r, c, int(v), None))  # not a number: ValueError, as before (the head is not kept)
+            continue
         elif t in (b"str", b"e"):
             val = unescape(v.decode("utf-8"))
         elif t == b"b":
@@ -357,10 +390,5 @@ def head_rows(xml: bytes, sst: SharedStrings, n_rows: int) -> list[list[object]]
                 val = float(v)
             except ValueError:
                 val = v.decode("utf-8", "replace")
-        while len(grid) <= r:
-            grid.append([])
-        row = grid[r]
-        while len(row) <= c:
-            row.append("")
-        row[c] = val
-    return grid
+        out.append((r, c, None, val))
+    return out
