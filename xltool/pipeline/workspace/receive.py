@@ -4,7 +4,7 @@ Every input is either stored and checked, or listed in ``skipped`` with its reas
 is stored once by sha256 (``store.py``), checked once per (sha256, tool version, rules
 version) with the same judging as ``xltool check`` (``check.judge_result``), identified to a
 roster agency (template metadata, then the report's own 单位名称, then the file name), and
-recorded in one transaction: a new version, a duplicate receipt, or one of our own unedited
+recorded in a transaction (RECORD_BATCH files each): a new version, a duplicate receipt, or one of our own unedited
 feedback copies (never a submission).
 """
 
@@ -40,6 +40,7 @@ WORKBOOK_LIKE = (".xlsx", ".xlsm", ".xls", ".et", ".xlsb", ".ods")  # stored and
 ARCHIVES = (".zip",)
 UTF8_FLAG = 0x800
 ENCRYPTED_FLAG = 0x1
+RECORD_BATCH = 100  # receipts recorded per transaction (a kill loses at most the batch: re-run)
 CHECK_BATCH = 100  # check results committed per transaction (a cache: a lost batch is re-checked)
 STORE_CAP_FACTOR = 4  # files larger than this × the guard's cap are not even stored
 
@@ -279,7 +280,7 @@ def judge_stored(prev: PreviousData | None, res: ReadResult) -> tuple[Any, ...] 
 
 def check_stored(ws: Workspace, shas: Iterable[str], workers: int | None = None,
                  progress: Callable[[int, int], None] | None = None) -> None:
-    """Check every stored file not yet in the cache (one transaction per file);
+    """Check every stored file not yet in the cache (CHECK_BATCH results a transaction);
     ``progress(done, total)`` as files are checked."""
     cached = {r[0] for r in ws.conn.execute("SELECT sha256 FROM checks WHERE tool_version = ? AND rules_version = ?",
                                             (__version__, rules_version(ws)))}
@@ -365,38 +366,38 @@ def _inputs_equal(a: AgencyReport | None, b: AgencyReport | None) -> bool:
 
 
 def _record(ws: Workspace, item: Item, log: list[tuple[str, str, str, str | None]], index: AgencyIndex) -> Received:
+    """One file's receipt (and version), inside the caller's transaction."""
     chk = cached_check(ws, item.sha256)
     at = now_iso()
     user = os_user()
     assert item.stored is not None
-    with tx(ws.conn):
-        ws.conn.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?, ?, ?)",
-                        (item.sha256, len(item.data), f"{INBOX}/{item.stored.name}", at))
-        status = chk["status"] if chk is not None else "unreadable"
-        src = chk["source_sha256"] if chk is not None else None
-        known = ws.conn.execute("SELECT agency_id FROM versions WHERE sha256 = ?", (item.sha256,)).fetchone()
-        kind, aid, how = "version", None, None
-        if known is not None:
-            kind, aid = "duplicate", known[0]
-        elif src and chk is not None:
-            srow = ws.conn.execute("SELECT agency_id FROM versions WHERE sha256 = ?", (src,)).fetchone()
-            schk = cached_check(ws, src)
-            if srow is not None and schk is not None and _inputs_equal(
-                    report_from_json(chk["report"]), report_from_json(schk["report"])):
-                kind, aid = "feedback_copy", srow[0]
-        if kind == "version":
-            aid, how = identify(index, chk, item.file)
-            ws.conn.execute("INSERT INTO versions (sha256, agency_id, file, received_at, identified_by) VALUES (?, ?, ?, ?, ?)",
-                            (item.sha256, aid, item.file, at, how))
-        ws.conn.execute("INSERT INTO receipts (sha256, file, source, kind, received_at, user) VALUES (?, ?, ?, ?, ?, ?)",
-                        (item.sha256, item.file, item.source, kind, at, user))
-        agency = ws.agency_name(aid) if aid is not None else None
-        what = {
-            "version": f"收到新版本：{item.file} → {agency or '未识别'}" + (f"（按{how}识别）" if how else ""),
-            "duplicate": f"重复收到（与已收文件相同）：{item.file}",
-            "feedback_copy": f"收到未修改的校验意见副本（不作为报送）：{item.file}",
-        }[kind]
-        line = audit(ws.conn, what, item.sha256, at)
+    ws.conn.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?, ?, ?)",
+                    (item.sha256, len(item.data), f"{INBOX}/{item.stored.name}", at))
+    status = chk["status"] if chk is not None else "unreadable"
+    src = chk["source_sha256"] if chk is not None else None
+    known = ws.conn.execute("SELECT agency_id FROM versions WHERE sha256 = ?", (item.sha256,)).fetchone()
+    kind, aid, how = "version", None, None
+    if known is not None:
+        kind, aid = "duplicate", known[0]
+    elif src and chk is not None:
+        srow = ws.conn.execute("SELECT agency_id FROM versions WHERE sha256 = ?", (src,)).fetchone()
+        schk = cached_check(ws, src)
+        if srow is not None and schk is not None and _inputs_equal(
+                report_from_json(chk["report"]), report_from_json(schk["report"])):
+            kind, aid = "feedback_copy", srow[0]
+    if kind == "version":
+        aid, how = identify(index, chk, item.file)
+        ws.conn.execute("INSERT INTO versions (sha256, agency_id, file, received_at, identified_by) VALUES (?, ?, ?, ?, ?)",
+                        (item.sha256, aid, item.file, at, how))
+    ws.conn.execute("INSERT INTO receipts (sha256, file, source, kind, received_at, user) VALUES (?, ?, ?, ?, ?, ?)",
+                    (item.sha256, item.file, item.source, kind, at, user))
+    agency = ws.agency_name(aid) if aid is not None else None
+    what = {
+        "version": f"收到新版本：{item.file} → {agency or '未识别'}" + (f"（按{how}识别）" if how else ""),
+        "duplicate": f"重复收到（与已收文件相同）：{item.file}",
+        "feedback_copy": f"收到未修改的校验意见副本（不作为报送）：{item.file}",
+    }[kind]
+    line = audit(ws.conn, what, item.sha256, at)
     log.append((*line, what, item.sha256))
     return Received(item.file, item.sha256, kind, agency, status, how)
 
@@ -432,11 +433,15 @@ def receive(ws: Workspace, paths: Sequence[str | Path], *, workers: int | None =
     check_stored(ws, [it.sha256 for it in items], workers, checked)  # 2. checked once (cached)
     log: list[tuple[str, str, str, str | None]] = []
     index = agency_index(ws)
-    for i, it in enumerate(items, 1):  # 3. one transaction per file
-        out.received.append(_record(ws, it, log, index))
-        if progress is not None and (i % 20 == 0 or i == n):
-            progress(i, n, "record")
-        it.data = b""
+    for start in range(0, n, RECORD_BATCH):  # 3. recorded in transactions of RECORD_BATCH files
+        with tx(ws.conn):
+            batch_log: list[tuple[str, str, str, str | None]] = []
+            for it in items[start:start + RECORD_BATCH]:
+                out.received.append(_record(ws, it, batch_log, index))
+                it.data = b""
+        log += batch_log  # only what was committed reaches the readable log
+        if progress is not None:
+            progress(min(start + RECORD_BATCH, n), n, "record")
     if skipped:
         at = now_iso()
         with tx(ws.conn):
