@@ -78,9 +78,17 @@ def test_a_second_agency_file_checks_only_what_differs(tmp_path: Path, monkeypat
     assert calls["text"] < first["text"]
 
 
-def test_warm_and_cold_guard_agree_on_every_mutant(bases: list[Path], tmp_path: Path) -> None:
-    mutants = fz.make_mutants(bases, tmp_path / "m", 180, seed=1010)
-    forget_checked()
+def test_warm_cold_and_zipfile_guard_agree_on_every_mutant(bases: list[Path], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three guards, one verdict: zipfile's own reading with nothing cached (the reference),
+    the direct inflate with nothing cached, and with every original's member cached."""
+    mutants = fz.make_mutants(bases, tmp_path / "m", 300, seed=1010)
+    with monkeypatch.context() as mp:
+        mp.setattr(G, "_inflate", lambda *a: None)
+        reference = {}
+        for m in mutants:
+            forget_checked()
+            reference[m.path] = _outcome(m.path)
     cold = {}
     for m in mutants:
         forget_checked()
@@ -89,9 +97,27 @@ def test_warm_and_cold_guard_agree_on_every_mutant(bases: list[Path], tmp_path: 
     for b in bases:
         guard(b)  # the originals' members are all known now
     warm = {m.path: _outcome(m.path) for m in mutants}
-    diff = [(m.kind, m.how) for m in mutants if warm[m.path] != cold[m.path]]
-    assert not diff
+    assert [(m.kind, m.how) for m in mutants if cold[m.path] != reference[m.path]] == []
+    assert [(m.kind, m.how) for m in mutants if warm[m.path] != reference[m.path]] == []
     assert {o[0] for o in cold.values()} == {"ok", "refused"}  # the corpus holds both
+
+
+def test_a_local_header_naming_another_member_is_refused(bases: list[Path], tmp_path: Path) -> None:
+    data = bytearray(bases[1].read_bytes())
+    with zipfile.ZipFile(bases[1]) as z:
+        info = z.getinfo("docProps/core.xml")
+    at = info.header_offset + 30 + len("docProps/core.")
+    assert bytes(data[at:at + 3]) == b"xml"
+    data[at:at + 3] = b"Xml"  # only the local header: the directory still says core.xml
+    bad = tmp_path / "local-name.xlsx"
+    bad.write_bytes(bytes(data))
+    for warm in (False, True):
+        forget_checked()
+        if warm:
+            guard(bases[1])
+        with pytest.raises(GuardError) as e:
+            guard(bad)
+        assert e.value.code == "CORRUPT" and ("core.Xml" in e.value.message or "core.xml" in e.value.message)
 
 
 def _forge_crc(data: bytes, pos: int, target: int) -> bytes:

@@ -510,7 +510,7 @@ _MembersKey = tuple[str, int, int, int, int, int, GuardLimits, bytes]
 _MEMBERS: OrderedDict[_MembersKey, tuple[bytes, tuple[int, int, int] | None]] = OrderedDict()
 _MEMBER_CACHE_SIZE = 64
 _MEMBER_CACHE_BYTES = 256 * 1024
-_LOCAL = struct.Struct("<4s22xHH")  # local file header: signature, …, name and extra lengths
+_LOCAL = struct.Struct("<4s2xH18xHH")  # local file header: signature, flags, …, name and extra lengths
 
 
 def _member_keys(data: bytes, infos: list[zipfile.ZipInfo], limits: GuardLimits) -> dict[str, _MembersKey]:
@@ -523,7 +523,7 @@ def _member_keys(data: bytes, infos: list[zipfile.ZipInfo], limits: GuardLimits)
         off = i.header_offset
         if off < 0 or off + _LOCAL.size > len(data):
             continue
-        sig, n, m = _LOCAL.unpack_from(data, off)
+        sig, _flags, n, m = _LOCAL.unpack_from(data, off)
         end = off + _LOCAL.size + n + m + i.compress_size
         if sig != b"PK\x03\x04" or end > nxt[i.filename] or i.compress_size > _MEMBER_CACHE_BYTES:
             continue
@@ -536,10 +536,19 @@ def _inflate(i: zipfile.ZipInfo, key: _MembersKey | None, cap: int) -> bytes | N
     """A plain stored or deflated member straight from its bytes (zipfile's reader costs a third
     more). None unless every check passes (a whole stream, its size and CRC as the directory
     says): anything unusual takes zipfile's reading, whose verdict stands."""
-    if key is None or i.flag_bits & 0x1 or i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+    # encrypted (bit 0), patched (bit 5), strongly encrypted (bit 6): zipfile's verdict
+    if key is None or i.flag_bits & 0x61 or i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return None
     raw = key[-1]
-    _sig, n, m = _LOCAL.unpack_from(raw, 0)
+    _sig, flags, n, m = _LOCAL.unpack_from(raw, 0)
+    # the local header must name the member as the directory does, decoded as zipfile decodes
+    # it (by the local header's UTF-8 flag): zipfile refuses the member otherwise
+    try:
+        local = raw[_LOCAL.size:_LOCAL.size + n].decode("utf-8" if flags & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if local != i.orig_filename:
+        return None
     payload = memoryview(raw)[_LOCAL.size + n + m:]
     if i.compress_type == zipfile.ZIP_STORED:
         out = bytes(payload)

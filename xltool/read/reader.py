@@ -300,7 +300,7 @@ class _Reader:
                 self.add("SHEET_MISSING", name=sh.name, sheet=sh.name, table=sh.short, expected=sh.name)
         return out
 
-    def _verify_sheet(self, sp: _SheetPlan, name: str, unlocked: set[int]) -> bool:
+    def _verify_sheet(self, sp: _SheetPlan, name: str, unlocked: frozenset[int]) -> bool:
         """Labels, formulas, unlocked cells, merges, protection of one sheet; False if shifted."""
         assert self.info is not None
         grid = self.grid(name)

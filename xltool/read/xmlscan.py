@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from html import unescape
 
@@ -102,7 +103,7 @@ class SheetScan:
         """A1 → cellXfs index, for cells that name a style."""
         return {ref.decode(): int(st) for ref, st in self.style_refs if st}
 
-    def cells_with_style(self, style_ids: set[int]) -> set[str]:
+    def cells_with_style(self, style_ids: AbstractSet[int]) -> set[str]:
         """Addresses of the cells whose style is one of ``style_ids`` (decoded only for those)."""
         want = {str(i).encode() for i in style_ids}
         return {ref.decode() for ref, st in self.style_refs if st in want}
@@ -222,11 +223,23 @@ def _expand_shared(s: SheetScan, shared: dict[bytes, tuple[str, int, int]], foll
             s.formulas[addr] = shift_formula(text, r - r0, c - c0)
 
 
-def unlocked_styles(styles_xml: bytes | None) -> set[int]:
+_UNLOCKED: dict[bytes, frozenset[int]] = {}  # by the styles part (the same in every file of a template)
+
+
+def unlocked_styles(styles_xml: bytes | None) -> frozenset[int]:
     """Indexes of ``cellXfs`` entries whose protection says ``locked="0"``."""
-    out: set[int] = set()
     if not styles_xml:
-        return out
+        return frozenset()
+    known = _UNLOCKED.get(styles_xml)
+    if known is None:
+        if len(_UNLOCKED) >= 16:
+            _UNLOCKED.clear()
+        known = _UNLOCKED[styles_xml] = frozenset(_unlocked(styles_xml))
+    return known
+
+
+def _unlocked(styles_xml: bytes) -> set[int]:
+    out: set[int] = set()
     block = _XF_BLOCK.search(styles_xml)
     if block is None:
         return out

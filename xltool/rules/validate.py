@@ -226,13 +226,9 @@ def _formulas(
     """Recompute totals whose formula is intact; report broken, uncached or stale ones."""
     plan = ctx.plan
     # what the spreadsheet itself shows: SUM skips text, so a number typed as text ("１２") is not in it
-    sheet: dict[str, float] = {}
-
-    def sheet_val(k: str) -> float:
-        if k in sheet:
-            return sheet[k]
-        v = report.values.get(k)
-        return float(v.number) if v is not None and v.state == "number" and v.raw is None and v.number else 0.0
+    # (a total, once computed, replaces its value as read; a key without a plain number is 0)
+    sheet: dict[str, float] = {k: float(v.number) for k, v in report.values.items()
+                               if v.state == "number" and v.raw is None and v.number}
 
     for rel in plan.fmt.formula_order:
         key, parts = rel.target, rel.parts
@@ -248,7 +244,7 @@ def _formulas(
             sheet[key] = float(read or 0)
             continue  # keep the value as read: the relations below then check it
         calc = sum([nums.get(p) or 0 for p in parts])
-        sheet[key] = sum([sheet_val(p) for p in parts])
+        sheet[key] = sum([sheet.get(p, 0.0) for p in parts])
         nums[key] = tidy(calc)
         states[key] = "number"
         if state == FormulaState.ERROR:
