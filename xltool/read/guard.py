@@ -503,9 +503,10 @@ def _zip_checks(g: Guarded, limits: GuardLimits) -> None:
 
 
 # Members already checked in this process, by everything reading them depends on: the directory's
-# fields, the local header and the compressed bytes (inflating is a pure function of these, and so
-# is every check of ``_check_member``), and the limits. A template's styles, theme, relationships
-# and meta sheet are the same in every agency's file: each is inflated and checked once per worker.
+# fields (the name as written, before zipfile's clean-up), the local header and the compressed
+# bytes (inflating is a pure function of these, and so is every check of ``_check_member``), and
+# the limits. A template's styles, theme, relationships and meta sheet are the same in every
+# agency's file: each is inflated and checked once per worker.
 _MembersKey = tuple[str, int, int, int, int, int, GuardLimits, bytes]
 _MEMBERS: OrderedDict[_MembersKey, tuple[bytes, tuple[int, int, int] | None]] = OrderedDict()
 _MEMBER_CACHE_SIZE = 64
@@ -527,7 +528,7 @@ def _member_keys(data: bytes, infos: list[zipfile.ZipInfo], limits: GuardLimits)
         end = off + _LOCAL.size + n + m + i.compress_size
         if sig != b"PK\x03\x04" or end > nxt[i.filename] or i.compress_size > _MEMBER_CACHE_BYTES:
             continue
-        keys[i.filename] = (i.filename, i.flag_bits, i.compress_type, i.CRC, i.file_size, i.compress_size, limits,
+        keys[i.filename] = (i.orig_filename, i.flag_bits, i.compress_type, i.CRC, i.file_size, i.compress_size, limits,
                             data[off:end])
     return keys
 
